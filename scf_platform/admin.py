@@ -1,0 +1,27 @@
+"""Django admin for the platform operator: organizations and memberships."""
+
+from django.contrib import admin
+
+from scf_platform.models import Membership, Organization
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Organization)
+class OrganizationAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "credit_code", "status", "created_at"]
+    list_filter = ["kind", "status"]
+    search_fields = ["name", "credit_code"]
+    inlines = [MembershipInline]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "organization", "role", "created_at"]
+    list_filter = ["role", "organization__kind"]
+    search_fields = ["user__username", "organization__name"]
+    autocomplete_fields = ["user", "organization"]

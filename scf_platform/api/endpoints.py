@@ -1,0 +1,91 @@
+"""API endpoints of the platform core: token, me, organizations, members."""
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+
+from scf_platform import services
+from scf_platform.api.permissions import IsOperator
+from scf_platform.api.serializers import (
+    MemberCreateSerializer,
+    MemberSerializer,
+    MeSerializer,
+    OrganizationSerializer,
+)
+from scf_platform.api.views import ActingAPIView, TenantViewSet
+from scf_platform.models import Membership, Organization, Role
+
+
+class TokenView(ObtainAuthToken):
+    """Exchange a username and password for an API token."""
+
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "login"
+
+    @extend_schema(
+        request=inline_serializer(
+            "TokenRequest",
+            {"username": serializers.CharField(), "password": serializers.CharField()},
+        ),
+        responses=inline_serializer("TokenResponse", {"token": serializers.CharField()}),
+    )
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
+
+class MeView(ActingAPIView):
+    @extend_schema(responses=MeSerializer)
+    def get(self, request):
+        acting = request.acting
+        data = {
+            "username": request.user.username,
+            "is_operator": acting.is_operator,
+            "acting_organization": acting.organization,
+            "memberships": acting.memberships,
+        }
+        return Response(MeSerializer(data).data)
+
+
+class OrganizationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """The acting organization and its counterparties; the operator sees and creates all."""
+
+    serializer_class = OrganizationSerializer
+    queryset = Organization.objects.all()
+    operator_sees_all = True
+    filterset_fields = ["kind", "status"]
+
+    def get_permissions(self):
+        if self.action == "create":
+            return [IsAuthenticated(), IsOperator()]
+        return super().get_permissions()
+
+    def create(self, request):
+        serializer = OrganizationSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        organization = services.organization_create(**serializer.validated_data)
+        return Response(OrganizationSerializer(organization).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=MemberCreateSerializer, responses=MemberSerializer)
+    @action(detail=True, methods=["get", "post"])
+    def members(self, request, pk=None):
+        organization = self.get_object()
+        is_admin_here = request.acting.organization == organization and request.acting.has_role(
+            Role.ADMIN
+        )
+        if request.method == "GET":
+            if not (request.acting.organization == organization or request.acting.is_operator):
+                raise PermissionDenied("Only members of an organization see its members.")
+            members = Membership.objects.filter(organization=organization).select_related("user")
+            page = self.paginate_queryset(members)
+            return self.get_paginated_response(MemberSerializer(page, many=True).data)
+        if not (is_admin_here or request.acting.is_operator):
+            raise PermissionDenied("Only the organization's admin or the operator adds members.")
+        serializer = MemberCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        membership = services.member_add(organization=organization, **serializer.validated_data)
+        return Response(MemberSerializer(membership).data, status=status.HTTP_201_CREATED)

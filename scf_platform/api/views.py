@@ -1,0 +1,74 @@
+"""Base API views: resolve the acting organization after authentication, scope every queryset."""
+
+from django.core.exceptions import ImproperlyConfigured
+from rest_framework import exceptions, viewsets
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.views import APIView
+
+from scf_platform.acting import SESSION_KEY, ActingOrganizationError, resolve_acting
+from scf_platform.api.permissions import ActsForOrganization
+
+
+class ActingOrganizationMixin:
+    """Resolves `request.acting` once, right after DRF authenticates the user."""
+
+    def perform_authentication(self, request) -> None:
+        super().perform_authentication(request)
+        request.acting = None
+        if not request.user.is_authenticated:
+            return
+        requested = request.headers.get("X-Organization")
+        if requested is None and isinstance(
+            request.successful_authenticator, SessionAuthentication
+        ):
+            # A signed-in browser acts for the organization chosen in the portal.
+            requested = request.session.get(SESSION_KEY)
+        try:
+            request.acting = resolve_acting(request.user, requested=requested)
+        except ActingOrganizationError as error:
+            if error.forbidden:
+                raise exceptions.PermissionDenied(str(error)) from None
+            raise exceptions.ValidationError({"X-Organization": [str(error)]}) from None
+
+    @property
+    def acting(self):
+        return self.request.acting
+
+    @property
+    def organization(self):
+        return self.request.acting.organization if self.request.acting else None
+
+
+class ActingAPIView(ActingOrganizationMixin, APIView):
+    permission_classes = [IsAuthenticated]
+
+
+class TenantViewSet(ActingOrganizationMixin, viewsets.GenericViewSet):
+    """Every tenant endpoint derives from this. It owns `get_queryset`: subclasses give
+    `base_queryset()` and the scoping to the acting organization is applied here, always, so an
+    object the organization is not a party to answers 404."""
+
+    permission_classes = [IsAuthenticated, ActsForOrganization]
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        if "get_queryset" in cls.__dict__:
+            raise TypeError(
+                f"{cls.__name__} overrides get_queryset; give base_queryset() instead so that "
+                "tenant scoping cannot be skipped"
+            )
+
+    queryset = None
+    # Directory-like endpoints (organizations) are open in full to the platform operator.
+    operator_sees_all = False
+
+    def base_queryset(self):
+        if self.queryset is None:
+            raise ImproperlyConfigured(f"{type(self).__name__} needs queryset or base_queryset()")
+        return self.queryset.all()
+
+    def get_queryset(self):
+        if self.operator_sees_all and self.acting.is_operator:
+            return self.base_queryset()
+        return self.base_queryset().visible_to(self.organization)

@@ -1,0 +1,56 @@
+"""The Celery app: safe delivery settings, a beat schedule in code, tasks bound to a scope."""
+
+import functools
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+from scf_platform.tenancy import Scope, ScopeRequired, scope_activated
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "scf_platform.settings")
+
+app = Celery("scf_platform")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.update(
+    # A task is acknowledged only when it has finished, and handed back to the broker if the
+    # worker process dies, so a killed worker loses nothing; tasks are therefore idempotent.
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    task_soft_time_limit=240,
+    task_time_limit=300,
+    task_serializer="json",
+    result_serializer="json",
+    accept_content=["json"],
+    task_ignore_result=True,
+    timezone=os.environ.get("BUSINESS_TIME_ZONE", "Asia/Shanghai"),
+    broker_connection_retry_on_startup=True,
+    worker_hijack_root_logger=False,
+    beat_schedule={
+        "clear-expired-sessions": {
+            "task": "scf_platform.tasks.sessions_clear_expired",
+            "schedule": crontab(hour=3, minute=17),
+        },
+    },
+)
+app.autodiscover_tasks()
+
+
+def tenant_task(**task_options):
+    """A task that runs inside the scope it was queued with (`scope=` keyword, set by
+    `tenancy.enqueue`) and refuses to run without one. The scope is set transaction-locally, so
+    the task body is one transaction."""
+
+    def decorator(function):
+        @app.task(name=f"{function.__module__}.{function.__name__}", **task_options)
+        @functools.wraps(function)
+        def run(*args, scope: dict | None = None, **kwargs):
+            if not scope or not (scope.get("organization_id") or scope.get("system")):
+                raise ScopeRequired(f"task {function.__name__} was queued without a scope")
+            with scope_activated(Scope.from_dict(scope)):
+                return function(*args, **kwargs)
+
+        return run
+
+    return decorator

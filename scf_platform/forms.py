@@ -1,0 +1,46 @@
+"""Portal forms of the platform core."""
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+
+from scf_platform.models import Organization, OrganizationKind, Role
+from scf_platform.throttle import login_blocked, login_failed, login_succeeded
+
+
+class ThrottledAuthenticationForm(AuthenticationForm):
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "throttled": _("Too many failed sign-ins. Wait a few minutes and try again."),
+    }
+
+    def clean(self):
+        username = self.cleaned_data.get("username") or ""
+        address = self.request.META.get("REMOTE_ADDR", "") if self.request else ""
+        if login_blocked(address=address, username=username):
+            raise forms.ValidationError(self.error_messages["throttled"], code="throttled")
+        try:
+            cleaned = super().clean()
+        except forms.ValidationError:
+            login_failed(address=address, username=username)
+            raise
+        login_succeeded(address=address, username=username)
+        return cleaned
+
+
+class MemberAddForm(forms.Form):
+    username = forms.RegexField(label=_("Username"), regex=r"^[\w.@+-]+\Z", max_length=150)
+    email = forms.EmailField(label=_("Email"))
+    password = forms.CharField(label=_("Password"), widget=forms.PasswordInput)
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+
+
+class OrganizationCreateForm(forms.ModelForm):
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        choices=[k for k in OrganizationKind.choices if k[0] != OrganizationKind.OPERATOR],
+    )
+
+    class Meta:
+        model = Organization
+        fields = ["name", "kind", "credit_code", "language"]

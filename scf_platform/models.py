@@ -1,0 +1,151 @@
+"""The tenants (organizations), the people acting for them (memberships), and the tenant base."""
+
+from typing import ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from scf_platform.credit_code import validate_credit_code
+
+
+class OrganizationKind(models.TextChoices):
+    ENTERPRISE = "enterprise", _("Enterprise")
+    BANK = "bank", _("Bank")
+    WAREHOUSE = "warehouse", _("Warehouse")
+    OPERATOR = "operator", _("Platform operator")
+
+
+class OrganizationStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    SUSPENDED = "suspended", _("Suspended")
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", _("Administrator")
+    MAKER = "maker", _("Maker")
+    CHECKER = "checker", _("Checker")
+    VIEWER = "viewer", _("Viewer")
+
+
+_counterparty_providers: list = []
+
+
+def register_counterparties(provider) -> None:
+    """Let a higher app say who an organization trades with.
+
+    `provider(organization)` returns a queryset of organization ids; suppliers (links) and
+    financing (programs) register theirs, so this module never imports them.
+    """
+    _counterparty_providers.append(provider)
+
+
+class OrganizationQuerySet(models.QuerySet):
+    def visible_to(self, organization: "Organization | None") -> "OrganizationQuerySet":
+        if organization is None:
+            return self.none()
+        if organization.kind == OrganizationKind.OPERATOR:
+            return self.all()
+        condition = Q(pk=organization.pk)
+        for provider in _counterparty_providers:
+            condition |= Q(pk__in=provider(organization))
+        return self.filter(condition)
+
+
+class Organization(models.Model):
+    """A tenant: an enterprise (core, supplier or distributor by link), a bank, a warehouse."""
+
+    kind = models.CharField(_("kind"), max_length=16, choices=OrganizationKind.choices)
+    name = models.CharField(_("name"), max_length=200)
+    credit_code = models.CharField(
+        _("unified social credit code"),
+        max_length=18,
+        unique=True,
+        validators=[validate_credit_code],
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=OrganizationStatus.choices,
+        default=OrganizationStatus.ACTIVE,
+    )
+    language = models.CharField(
+        _("language"), max_length=8, choices=settings.LANGUAGES, default="zh-hans"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = OrganizationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("organization")
+        verbose_name_plural = _("organizations")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == OrganizationStatus.ACTIVE
+
+
+class TenantQuerySet(models.QuerySet):
+    def visible_to(self, organization: Organization | None) -> "TenantQuerySet":
+        """The rows the organization is a party to: the application's wall; RLS is the second."""
+        if organization is None:
+            return self.none()
+        condition = Q()
+        for party in self.model.tenant_parties:
+            condition |= Q(**{party: organization})
+        return self.filter(condition)
+
+
+class TenantModel(models.Model):
+    """Base of every table holding tenant data.
+
+    `tenant_parties` names the foreign keys to Organization whose holders may see a row. That one
+    line feeds both walls: `visible_to()` here and the row-level security policy (scf_platform.rls).
+    """
+
+    tenant_parties: ClassVar[tuple[str, ...]] = ()
+    # An extra SQL condition for the policy, for visibility not expressed by a party column.
+    tenant_rls_extra_sql: ClassVar[str] = ""
+    # Append-only tables: the application role may insert and read, never update or delete.
+    append_only: ClassVar[bool] = False
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+
+class MembershipQuerySet(TenantQuerySet):
+    def for_user(self, user) -> "MembershipQuerySet":
+        return self.filter(user=user).select_related("organization")
+
+
+class Membership(TenantModel):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    tenant_parties = ("organization",)
+    # A user must be able to read its own memberships before an organization is chosen.
+    tenant_rls_extra_sql = "user_id = (select scf_current_user())"
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organization"], name="one_membership_per_org")
+        ]
+        ordering = ["organization__name", "user__username"]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.organization} ({self.role})"
