@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import connection
 from rest_framework.test import APIClient
 
-from scf_platform.tenancy import Scope, activate
+from scf_platform.tenancy import Scope, activate, deactivate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,9 +41,16 @@ def django_db_setup(django_db_setup, django_db_blocker):
 def _platform_scope(request):
     """Test code sees every row (it sets up several organizations' data); requests made through
     the clients below resolve their own scope, exactly as in production."""
-    if "db" in request.fixturenames and "transactional_db" not in request.fixturenames:
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or (
+        marker is not None and marker.kwargs.get("transaction", False)
+    )
+    if ("db" in request.fixturenames or marker is not None) and not transactional:
         request.getfixturevalue("db")
-        activate(Scope.platform())
+        token = activate(Scope.platform())
+        yield
+        deactivate(token, restore_database=False)
+        return
     yield
 
 
