@@ -5,3 +5,17 @@ from django.apps import AppConfig
 
 class FinancingConfig(AppConfig):
     name = "financing"
+
+    def ready(self) -> None:
+        from financing.selectors import program_counterparty_ids
+        from scf_platform.models import register_counterparties
+        from scf_platform.rls import register_visibility
+
+        register_counterparties(program_counterparty_ids)
+        # A bank sees the invoices held as collateral in its requests.
+        register_visibility(
+            "suppliers.Invoice",
+            "EXISTS (SELECT 1 FROM financing_collateralhold h"
+            " WHERE h.invoice_id = suppliers_invoice.id"
+            " AND h.bank_id = (select scf_current_organization()))",
+        )

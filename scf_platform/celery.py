@@ -27,10 +27,21 @@ app.conf.update(
     timezone=os.environ.get("BUSINESS_TIME_ZONE", "Asia/Shanghai"),
     broker_connection_retry_on_startup=True,
     worker_hijack_root_logger=False,
+    # The whole schedule, in one place; tasks are named, so nothing here imports the apps.
     beat_schedule={
         "clear-expired-sessions": {
             "task": "scf_platform.tasks.sessions_clear_expired",
             "schedule": crontab(hour=3, minute=17),
+        },
+        "financing-daily-run": {
+            "task": "financing.tasks.requests_daily_run",
+            "schedule": crontab(hour=0, minute=30),
+            "kwargs": {"scope": {"system": True}},
+        },
+        "financing-escalate-waiting": {
+            "task": "financing.tasks.requests_escalate",
+            "schedule": 300.0,
+            "kwargs": {"scope": {"system": True}},
         },
     },
 )

@@ -3,6 +3,7 @@
 from typing import ClassVar
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -113,6 +114,8 @@ class TenantModel(models.Model):
     tenant_rls_extra_sql: ClassVar[str] = ""
     # Append-only tables: the application role may insert and read, never update or delete.
     append_only: ClassVar[bool] = False
+    # Rows any scope may insert but only their parties read (notices to another organization).
+    tenant_insert_for_any: ClassVar[bool] = False
 
     objects = TenantQuerySet.as_manager()
 
@@ -149,3 +152,64 @@ class Membership(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.organization} ({self.role})"
+
+
+class TransitionEvent(models.Model):
+    """Base of the audit tables: who, for which organization, when, from which state to which,
+    and why. Written in the same transaction as the change it records."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+    from_status = models.CharField(max_length=24, blank=True)
+    to_status = models.CharField(max_length=24)
+    reason = models.TextField(blank=True)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["at", "id"]
+
+
+class Notification(TenantModel):
+    """An in-app notice to an organization (optionally to members of some roles only)."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="notifications"
+    )
+    roles = models.JSONField(default=list, blank=True)
+    subject = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    link = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_by = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+
+    tenant_parties = ("organization",)
+    tenant_insert_for_any = True
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["organization", "-created_at"])]
+
+
+class IdempotencyRecord(TenantModel):
+    """The first response to an action sent with an `Idempotency-Key`; the unique constraint is
+    what makes concurrent repeats wait for, and then return, the first one's answer."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField(null=True)
+    response_body = models.JSONField(null=True, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    tenant_parties = ("organization",)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "key"], name="one_use_per_key")
+        ]

@@ -17,6 +17,7 @@ from scf_platform.models import TenantModel
 logger = logging.getLogger(__name__)
 
 POLICY = "scf_tenant_isolation"
+INSERT_POLICY = "scf_insert_for_any"
 
 FUNCTIONS_SQL = """
 CREATE OR REPLACE FUNCTION scf_current_organization() RETURNS bigint
@@ -29,6 +30,15 @@ CREATE OR REPLACE FUNCTION scf_is_system() RETURNS boolean
     LANGUAGE sql STABLE PARALLEL SAFE
     AS $$ SELECT coalesce(current_setting('scf.system', true), '') = 'on' $$;
 """
+
+
+_extra_visibility: dict[str, list[str]] = {}
+
+
+def register_visibility(model_label: str, sql: str) -> None:
+    """A higher app widens who may see a lower app's rows (e.g. financing lets a bank see the
+    invoices held as collateral in its requests) without the lower app naming its tables."""
+    _extra_visibility.setdefault(model_label, []).append(sql)
 
 
 def tenant_models() -> list[type[TenantModel]]:
@@ -47,6 +57,8 @@ def policy_predicate(model: type[TenantModel]) -> str:
         conditions.append(f"{quote(column)} = (select scf_current_organization())")
     if model.tenant_rls_extra_sql:
         conditions.append(f"({model.tenant_rls_extra_sql})")
+    for sql in _extra_visibility.get(model._meta.label, ()):
+        conditions.append(f"({sql})")
     return " OR ".join(conditions)
 
 
@@ -69,6 +81,14 @@ def install_row_level_security(**kwargs) -> None:
             cursor.execute(
                 f"CREATE POLICY {POLICY} ON {table} USING ({predicate}) WITH CHECK ({predicate})"
             )
+            cursor.execute(f"DROP POLICY IF EXISTS {INSERT_POLICY} ON {table}")
+            if model.tenant_insert_for_any:
+                # Permissive policies add up: anyone scoped may insert, only parties may read.
+                cursor.execute(
+                    f"CREATE POLICY {INSERT_POLICY} ON {table} FOR INSERT"
+                    " WITH CHECK ((select scf_current_organization()) IS NOT NULL"
+                    " OR (select scf_is_system()))"
+                )
     grant_application_role()
 
 

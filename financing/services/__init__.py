@@ -1,0 +1,1 @@
+"""Writes of financing, split by subject: programs, requests (the receivables workflow)."""

@@ -1,0 +1,950 @@
+"""The receivables financing workflow: draft, submit (collateral held), screening (Celery),
+approval (four-eyes above a threshold), disbursement, repayment, overdue and settlement.
+
+Every change of status is one transaction: the row is locked, the status checked against the
+table of allowed transitions, the change and its event written together, the parties notified.
+"""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from financing.models import (
+    Approval,
+    CollateralHold,
+    FinancingRequest,
+    Product,
+    Program,
+    ProgramParticipant,
+    ProgramStatus,
+    Repayment,
+    RequestEvent,
+)
+from financing.models import RequestStatus as S
+from financing.pricing import Quote, receivables_quote
+from scf_platform.business_events import business_event_record
+from scf_platform.celery import app
+from scf_platform.errors import DomainError, IllegalTransition, NotPermitted
+from scf_platform.models import Organization, Role
+from scf_platform.money import interest, round_half_up
+from scf_platform.notifications import notify
+from suppliers.models import Invoice, InvoiceStatus
+
+SCREEN_TASK = "financing.tasks.screen_request"
+
+
+class AlreadyFinanced(DomainError):
+    code = "already_financed"
+
+
+TRANSITIONS: dict[str, set[str]] = {
+    S.DRAFT: {S.SUBMITTED, S.WITHDRAWN},
+    S.SUBMITTED: {S.IN_REVIEW, S.REJECTED, S.WITHDRAWN},
+    S.IN_REVIEW: {S.APPROVED, S.REJECTED, S.WITHDRAWN},
+    S.APPROVED: {S.DISBURSED},
+    S.DISBURSED: {S.OVERDUE, S.SETTLED},
+    S.OVERDUE: {S.SETTLED, S.DEFAULTED},
+}
+
+
+def business_today() -> date:
+    """Today in the business time zone (settings.TIME_ZONE, Asia/Shanghai by default)."""
+    return timezone.localdate()
+
+
+# Helpers ---------------------------------------------------------------------------------------
+
+
+def _locked(request_id: int) -> FinancingRequest:
+    return FinancingRequest.objects.select_for_update().select_related("program").get(pk=request_id)
+
+
+def _request_link(request: FinancingRequest) -> str:
+    return f"/portal/requests/{request.pk}/"
+
+
+def request_payload(request: FinancingRequest) -> dict:
+    return {
+        "request": request.pk,
+        "product": request.product,
+        "program": request.program_id,
+        "applicant": request.applicant_id,
+        "bank": request.bank_id,
+        "core_enterprise": request.core_enterprise_id,
+        "currency": request.currency,
+        "requested_amount": str(request.requested_amount),
+        "status": request.status,
+        "invoices": sorted(request.holds.values_list("invoice_id", flat=True)),
+    }
+
+
+def _move(
+    request: FinancingRequest,
+    to_status: str,
+    *,
+    actor,
+    organization: Organization | None,
+    reason: str = "",
+    details: dict | None = None,
+    fields: dict | None = None,
+) -> FinancingRequest:
+    """Change the (locked) request's status, with its event, in the caller's transaction."""
+    from_status = request.status
+    if to_status not in TRANSITIONS.get(from_status, set()):
+        raise IllegalTransition(
+            _("A request that is %(from)s cannot become %(to)s.")
+            % {"from": request.get_status_display(), "to": S(to_status).label}
+        )
+    updates = {"status": to_status, **(fields or {})}
+    # The conditional update is the guard: it changes the row only in the expected state.
+    changed = FinancingRequest.objects.filter(pk=request.pk, status=from_status).update(**updates)
+    if changed != 1:
+        raise IllegalTransition(_("The request changed meanwhile; reload it."))
+    for name, value in updates.items():
+        setattr(request, name, value)
+    _event(
+        request,
+        from_status,
+        to_status,
+        actor=actor,
+        organization=organization,
+        reason=reason,
+        details=details,
+    )
+    return request
+
+
+def _event(request, from_status, to_status, *, actor, organization, reason="", details=None):
+    RequestEvent.objects.create(
+        request=request,
+        applicant_id=request.applicant_id,
+        bank_id=request.bank_id,
+        core_enterprise_id=request.core_enterprise_id,
+        actor=actor,
+        actor_organization=organization,
+        from_status=from_status,
+        to_status=to_status,
+        reason=reason,
+        details=details or {},
+    )
+    business_event_record(
+        kind=f"request.{to_status}" if from_status != to_status else "request.approval_recorded",
+        subject=f"request:{request.pk}",
+        parties=[request.applicant_id, request.bank_id, request.core_enterprise_id],
+        payload={
+            **request_payload(request),
+            "from": from_status,
+            "reason": reason,
+            "details": details or {},
+        },
+    )
+
+
+def _tell(
+    request: FinancingRequest, *organizations: Organization, subject: str, body="", roles=()
+) -> None:
+    for organization in organizations:
+        notify(
+            organization=organization,
+            subject=subject,
+            body=body,
+            link=_request_link(request),
+            roles=roles,
+        )
+
+
+def _release_collateral(request: FinancingRequest) -> None:
+    now = timezone.now()
+    held = list(request.holds.filter(active=True).values_list("invoice_id", flat=True))
+    request.holds.filter(active=True).update(active=False, released_at=now)
+    if held:
+        business_event_record(
+            kind="collateral.released",
+            subject=f"request:{request.pk}",
+            parties=[request.applicant_id, request.bank_id, request.core_enterprise_id],
+            payload={"request": request.pk, "invoices": sorted(held)},
+        )
+
+
+def _release_limit(request: FinancingRequest, amount: Decimal) -> None:
+    """Give `amount` of the request's reservation back to the program and the sub-limit."""
+    if amount <= 0:
+        return
+    Program.objects.filter(pk=request.program_id).update(utilized=F("utilized") - amount)
+    ProgramParticipant.objects.filter(
+        program_id=request.program_id, organization_id=request.applicant_id
+    ).update(utilized=F("utilized") - amount)
+    FinancingRequest.objects.filter(pk=request.pk).update(
+        reserved_amount=F("reserved_amount") - amount
+    )
+    request.reserved_amount -= amount
+
+
+def _reserve_limit(request: FinancingRequest, amount: Decimal) -> str | None:
+    """Reserve `amount` on the program and the applicant's sub-limit; None if done, else why
+    not. Conditional updates: concurrent reservations can never pass the limit together."""
+    program_ok = Program.objects.filter(
+        pk=request.program_id, utilized__lte=F("credit_limit") - amount
+    ).update(utilized=F("utilized") + amount)
+    if program_ok != 1:
+        return "program_limit_exceeded"
+    participant_ok = (
+        ProgramParticipant.objects.filter(
+            program_id=request.program_id, organization_id=request.applicant_id
+        )
+        .filter(Q(limit__isnull=True) | Q(utilized__lte=F("limit") - amount))
+        .update(utilized=F("utilized") + amount)
+    )
+    if participant_ok != 1:
+        # Undo the program's part; the caller's transaction is still open.
+        Program.objects.filter(pk=request.program_id).update(utilized=F("utilized") - amount)
+        return "sub_limit_exceeded"
+    FinancingRequest.objects.filter(pk=request.pk).update(
+        reserved_amount=F("reserved_amount") + amount
+    )
+    request.reserved_amount += amount
+    return None
+
+
+def _invoice_total(request: FinancingRequest) -> Decimal:
+    return request.holds.aggregate(total=Sum("invoice__amount"))["total"] or Decimal(0)
+
+
+def _maturity(request: FinancingRequest) -> date | None:
+    return max(request.holds.values_list("invoice__due_date", flat=True), default=None)
+
+
+def request_quote(request: FinancingRequest, *, value_date: date | None = None) -> Quote | None:
+    """The quote as of `value_date` (today by default); once disbursed, the fixed one."""
+    if request.value_date is not None:
+        return Quote(
+            advance_amount=request.advance_amount,
+            discount_amount=request.discount_amount,
+            net_proceeds=request.net_proceeds,
+            annual_rate=request.annual_rate,
+            days=request.days,
+            day_count=request.day_count,
+            apr=request.apr,
+            value_date=request.value_date,
+            maturity_date=request.maturity_date,
+        )
+    maturity = _maturity(request)
+    if maturity is None:
+        return None
+    program = request.program
+    return receivables_quote(
+        requested_amount=request.requested_amount,
+        invoice_total=_invoice_total(request),
+        advance_rate=program.advance_rate,
+        annual_rate=program.annual_rate,
+        day_count=program.day_count,
+        maturity_date=maturity,
+        value_date=value_date or business_today(),
+    )
+
+
+# Draft -----------------------------------------------------------------------------------------
+
+
+def financing_request_create(
+    *,
+    applicant: Organization,
+    actor,
+    product: str,
+    program: Program,
+    requested_amount: Decimal,
+    invoices: list[int],
+) -> FinancingRequest:
+    """A draft request for confirmed invoices of one program. Nothing is held until submit."""
+    errors: dict[str, list[str]] = {}
+    if product != Product.RECEIVABLES:
+        errors["product"] = [_("This endpoint takes receivables financing.")]
+    if requested_amount <= 0 or requested_amount.as_tuple().exponent < -2:
+        errors["requested_amount"] = [_("A positive amount with at most two decimals.")]
+    ids = sorted(set(invoices))
+    if not ids:
+        errors["invoices"] = [_("Choose at least one confirmed invoice.")]
+    found = {i.pk: i for i in Invoice.objects.visible_to(applicant).filter(pk__in=ids)}
+    problems = []
+    for invoice_id in ids:
+        invoice = found.get(invoice_id)
+        if invoice is None or invoice.seller_id != applicant.pk:
+            problems.append(_("Invoice %(id)s is not one of yours.") % {"id": invoice_id})
+        elif invoice.status != InvoiceStatus.CONFIRMED:
+            problems.append(
+                _("Invoice %(n)s is %(s)s, not confirmed.")
+                % {"n": invoice.number, "s": invoice.get_status_display().lower()}
+            )
+        elif invoice.buyer_id != program.core_enterprise_id:
+            problems.append(
+                _("Invoice %(n)s is not owed by the program's core enterprise.")
+                % {"n": invoice.number}
+            )
+        elif invoice.currency != program.currency:
+            problems.append(
+                _("Invoice %(n)s is in %(c)s; the program lends in %(p)s.")
+                % {"n": invoice.number, "c": invoice.currency, "p": program.currency}
+            )
+    if problems:
+        errors["invoices"] = problems
+    if errors:
+        raise ValidationError(errors)
+    held = CollateralHold.objects.filter(invoice_id__in=ids, active=True).values_list(
+        "invoice__number", flat=True
+    )
+    if held:
+        raise AlreadyFinanced(
+            _("Already financed in another request: %(n)s.") % {"n": ", ".join(sorted(held))}
+        )
+    with transaction.atomic():
+        request = FinancingRequest.objects.create(
+            product=product,
+            program=program,
+            applicant=applicant,
+            bank_id=program.bank_id,
+            core_enterprise_id=program.core_enterprise_id,
+            currency=program.currency,
+            requested_amount=requested_amount,
+            created_by=actor,
+        )
+        CollateralHold.objects.bulk_create(
+            CollateralHold(
+                request=request,
+                invoice_id=invoice_id,
+                applicant=applicant,
+                bank_id=program.bank_id,
+                core_enterprise_id=program.core_enterprise_id,
+            )
+            for invoice_id in ids
+        )
+        _event(request, "", S.DRAFT, actor=actor, organization=applicant)
+    return request
+
+
+# Submit and screening --------------------------------------------------------------------------
+
+
+def financing_request_submit(*, request_id: int, applicant: Organization, actor):
+    """Hold the collateral (the database decides races) and queue screening."""
+    with transaction.atomic():
+        request = _locked(request_id)
+        if request.applicant_id != applicant.pk:
+            raise NotPermitted(_("Only the applicant submits its request."))
+        if request.status != S.DRAFT:
+            raise IllegalTransition(_("Only a draft can be submitted."))
+        now = timezone.now()
+        try:
+            with transaction.atomic():
+                CollateralHold.objects.filter(request=request).update(active=True, held_at=now)
+        except IntegrityError:
+            raise AlreadyFinanced(
+                _("An invoice of this request is already financed in another request.")
+            ) from None
+        _move(
+            request,
+            S.SUBMITTED,
+            actor=actor,
+            organization=applicant,
+            fields={"submitted_by": actor, "submitted_at": now},
+        )
+        business_event_record(
+            kind="collateral.held",
+            subject=f"request:{request.pk}",
+            parties=[request.applicant_id, request.bank_id, request.core_enterprise_id],
+            payload=request_payload(request),
+        )
+        # Queued by name: the task module imports this one, not the other way round.
+        transaction.on_commit(
+            lambda: app.send_task(
+                SCREEN_TASK, args=[request.pk], kwargs={"scope": {"organization_id": applicant.pk}}
+            )
+        )
+    return request
+
+
+def _check(checks: list, code: str, passed: bool, message: str) -> None:
+    checks.append({"code": code, "passed": bool(passed), "message": str(message)})
+
+
+def financing_request_screen(*, request_id: int) -> FinancingRequest:
+    """Screen a submitted request: every rule is checked and recorded; pass → the bank's queue,
+    fail → rejected with every reason. A request no longer `submitted` is left alone, so a
+    redelivered task never screens twice."""
+    with transaction.atomic():
+        request = _locked(request_id)
+        if request.status != S.SUBMITTED:
+            return request
+        program: Program = request.program
+        today = business_today()
+        checks: list[dict] = []
+        _check(
+            checks,
+            "program_active",
+            program.status == ProgramStatus.ACTIVE,
+            _("The program is active."),
+        )
+        _check(
+            checks,
+            "product_offered",
+            program.offers(request.product),
+            _("The program offers %(p)s.") % {"p": request.get_product_display()},
+        )
+        participant = ProgramParticipant.objects.filter(
+            program=program, organization_id=request.applicant_id
+        ).first()
+        _check(
+            checks,
+            "applicant_onboarded",
+            participant is not None,
+            _("The applicant is onboarded into the program."),
+        )
+        holds = list(request.holds.select_related("invoice"))
+        for hold in holds:
+            invoice = hold.invoice
+            label = invoice.number
+            _check(
+                checks,
+                "invoice_held",
+                hold.active,
+                _("Invoice %(n)s is held for this request only.") % {"n": label},
+            )
+            _check(
+                checks,
+                "invoice_confirmed",
+                invoice.status == InvoiceStatus.CONFIRMED,
+                _("Invoice %(n)s is confirmed by the buyer.") % {"n": label},
+            )
+            _check(
+                checks,
+                "invoice_of_core_enterprise",
+                invoice.buyer_id == program.core_enterprise_id
+                and invoice.seller_id == request.applicant_id,
+                _("Invoice %(n)s is the applicant's, owed by the core enterprise.") % {"n": label},
+            )
+            _check(
+                checks,
+                "invoice_not_past_due",
+                invoice.due_date > today,
+                _("Invoice %(n)s is not past due.") % {"n": label},
+            )
+            _check(
+                checks,
+                "invoice_within_tenor",
+                (invoice.due_date - today).days <= program.max_tenor_days,
+                _("Invoice %(n)s falls due within %(d)s days.")
+                % {"n": label, "d": program.max_tenor_days},
+            )
+        quote = request_quote(request, value_date=today)
+        max_advance = round_half_up(_invoice_total(request) * program.advance_rate)
+        _check(
+            checks,
+            "amount_within_advance",
+            request.requested_amount <= max_advance,
+            _("The amount is within the advance (%(a)s).") % {"a": max_advance},
+        )
+        passed = all(check["passed"] for check in checks)
+        if passed:
+            failure = _reserve_limit(request, quote.advance_amount)
+            _check(
+                checks,
+                "program_limit",
+                failure != "program_limit_exceeded",
+                _("The program's available limit covers %(a)s.") % {"a": quote.advance_amount},
+            )
+            if failure != "program_limit_exceeded":
+                _check(
+                    checks,
+                    "sub_limit",
+                    failure != "sub_limit_exceeded",
+                    _("The applicant's sub-limit covers %(a)s.") % {"a": quote.advance_amount},
+                )
+            passed = failure is None
+        now = timezone.now()
+        screening = {
+            "checked_at": now.isoformat(),
+            "value_date": today.isoformat(),
+            "passed": passed,
+            "checks": checks,
+            "quote": quote.as_dict(),
+        }
+        reasons = [c["code"] for c in checks if not c["passed"]]
+        if passed:
+            _move(
+                request,
+                S.IN_REVIEW,
+                actor=None,
+                organization=None,
+                details={"checks": len(checks)},
+                fields={
+                    "screening": screening,
+                    "screened_at": now,
+                    "queued_at": now,
+                    "advance_amount": quote.advance_amount,
+                    "maturity_date": quote.maturity_date,
+                },
+            )
+            _tell(
+                request,
+                request.bank,
+                subject=_("A request waits for review: %(a)s %(c)s")
+                % {"a": quote.advance_amount, "c": request.currency},
+                roles=(Role.CHECKER, Role.ADMIN),
+            )
+        else:
+            _release_collateral(request)
+            _move(
+                request,
+                S.REJECTED,
+                actor=None,
+                organization=None,
+                reason=", ".join(reasons),
+                details={"reasons": reasons},
+                fields={"screening": screening, "screened_at": now, "decided_at": now},
+            )
+            _tell(
+                request,
+                request.applicant,
+                subject=_("Your request was rejected at screening"),
+                body="\n".join(c["message"] for c in checks if not c["passed"]),
+            )
+    return request
+
+
+# Bank decisions --------------------------------------------------------------------------------
+
+
+def _approvals_needed(request: FinancingRequest) -> int:
+    amount = request.advance_amount or request.requested_amount
+    return 2 if amount > request.program.dual_approval_threshold else 1
+
+
+def _not_the_preparer(request: FinancingRequest, actor) -> None:
+    if actor.pk in {request.created_by_id, request.submitted_by_id}:
+        raise NotPermitted(_("Whoever prepared or submitted a request never approves it."))
+
+
+def financing_request_approve(*, request_id: int, bank: Organization, actor, comment: str = ""):
+    """A bank checker approves; above the program's threshold the first approval is recorded
+    and a second, different checker's moves the request to approved."""
+    with transaction.atomic():
+        request = _locked(request_id)
+        if request.bank_id != bank.pk:
+            raise NotPermitted(_("Only the request's bank decides on it."))
+        if request.status != S.IN_REVIEW:
+            raise IllegalTransition(
+                _("Only a request in review can be approved; this one is %(s)s.")
+                % {"s": request.get_status_display()}
+            )
+        _not_the_preparer(request, actor)
+        if request.approvals.filter(checker=actor).exists():
+            raise IllegalTransition(
+                _("You approved this request already; another checker must approve it."),
+                code="second_checker_required",
+            )
+        Approval.objects.create(request=request, bank=bank, checker=actor, comment=comment)
+        count = request.approvals.count()
+        needed = _approvals_needed(request)
+        if count < needed:
+            _event(
+                request,
+                S.IN_REVIEW,
+                S.IN_REVIEW,
+                actor=actor,
+                organization=bank,
+                reason=comment,
+                details={"approvals": count, "needed": needed},
+            )
+            _tell(request, bank, subject=_("A second approval is needed"), roles=(Role.CHECKER,))
+            return request
+        _move(
+            request,
+            S.APPROVED,
+            actor=actor,
+            organization=bank,
+            reason=comment,
+            details={"approvals": count, "needed": needed},
+            fields={"decided_at": timezone.now()},
+        )
+        _tell(
+            request,
+            request.applicant,
+            request.core_enterprise,
+            subject=_("Financing request %(id)s was approved") % {"id": request.pk},
+        )
+    return request
+
+
+def financing_request_reject(*, request_id: int, bank: Organization, actor, reason: str):
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": [_("Say why the request is rejected.")]})
+    with transaction.atomic():
+        request = _locked(request_id)
+        if request.bank_id != bank.pk:
+            raise NotPermitted(_("Only the request's bank decides on it."))
+        if request.status != S.IN_REVIEW:
+            raise IllegalTransition(_("Only a request in review can be rejected."))
+        _not_the_preparer(request, actor)
+        _release_limit(request, request.reserved_amount)
+        _release_collateral(request)
+        _move(
+            request,
+            S.REJECTED,
+            actor=actor,
+            organization=bank,
+            reason=reason,
+            fields={"decided_at": timezone.now()},
+        )
+        _tell(
+            request,
+            request.applicant,
+            subject=_("Your financing request was rejected"),
+            body=reason,
+        )
+    return request
+
+
+def financing_request_withdraw(*, request_id: int, applicant: Organization, actor):
+    with transaction.atomic():
+        request = _locked(request_id)
+        if request.applicant_id != applicant.pk:
+            raise NotPermitted(_("Only the applicant withdraws its request."))
+        was_queued = request.status == S.IN_REVIEW
+        _release_limit(request, request.reserved_amount)
+        _release_collateral(request)
+        _move(request, S.WITHDRAWN, actor=actor, organization=applicant)
+        if was_queued:
+            _tell(request, request.bank, subject=_("A request in your queue was withdrawn"))
+    return request
+
+
+# Money -----------------------------------------------------------------------------------------
+
+
+def financing_request_disburse(
+    *, request_id: int, bank: Organization, actor, value_date: date | None = None
+):
+    """Pay the net proceeds; the value date fixes the quote."""
+    with transaction.atomic():
+        request = _locked(request_id)
+        if request.bank_id != bank.pk:
+            raise NotPermitted(_("Only the request's bank disburses."))
+        if request.status != S.APPROVED:
+            raise IllegalTransition(_("Only an approved request can be disbursed."))
+        today = business_today()
+        value_date = value_date or today
+        errors = []
+        if value_date > today:
+            errors.append(_("The value date cannot be in the future."))
+        if request.submitted_at and value_date < timezone.localdate(request.submitted_at):
+            errors.append(_("The value date cannot be before the request was submitted."))
+        quote = request_quote(request, value_date=value_date)
+        if quote.days < 1:
+            errors.append(_("The value date must be before the maturity date."))
+        if errors:
+            raise ValidationError({"value_date": errors})
+        if quote.advance_amount != request.reserved_amount:
+            # The advance never depends on the date; a difference would mean a broken invariant.
+            raise DomainError(_("The advance differs from the reserved amount."), code="mismatch")
+        _move(
+            request,
+            S.DISBURSED,
+            actor=actor,
+            organization=bank,
+            details=quote.as_dict(),
+            fields={
+                "advance_amount": quote.advance_amount,
+                "discount_amount": quote.discount_amount,
+                "net_proceeds": quote.net_proceeds,
+                "annual_rate": quote.annual_rate,
+                "day_count": quote.day_count,
+                "days": quote.days,
+                "apr": quote.apr,
+                "value_date": value_date,
+                "maturity_date": quote.maturity_date,
+                "principal_outstanding": quote.advance_amount,
+                "disbursed_at": timezone.now(),
+            },
+        )
+        Invoice.objects.filter(
+            pk__in=request.holds.filter(active=True).values("invoice_id")
+        ).update(status=InvoiceStatus.FINANCED)
+        _tell(
+            request,
+            request.applicant,
+            subject=_("%(a)s %(c)s was disbursed to you")
+            % {"a": quote.net_proceeds, "c": request.currency},
+        )
+        _tell(
+            request,
+            request.core_enterprise,
+            subject=_("You owe %(a)s %(c)s to %(b)s on %(d)s")
+            % {
+                "a": quote.advance_amount,
+                "c": request.currency,
+                "b": request.bank.name,
+                "d": quote.maturity_date.isoformat(),
+            },
+        )
+    return request
+
+
+def _accrue_late_interest(request: FinancingRequest, through: date) -> None:
+    """Bring late interest up to `through` on the principal outstanding (exact, unrounded)."""
+    start = request.late_interest_through or request.maturity_date
+    if request.status not in (S.DISBURSED, S.OVERDUE) or start is None or through <= start:
+        return
+    days = (through - start).days
+    program = request.program
+    request.late_interest_exact += interest(
+        request.principal_outstanding, program.effective_late_rate, days, request.day_count
+    )
+    request.late_interest_through = through
+    FinancingRequest.objects.filter(pk=request.pk).update(
+        late_interest_exact=request.late_interest_exact, late_interest_through=through
+    )
+
+
+def late_interest_due(request: FinancingRequest) -> Decimal:
+    return round_half_up(request.late_interest_exact) - request.late_interest_paid
+
+
+def amount_outstanding(request: FinancingRequest) -> Decimal:
+    return request.principal_outstanding + late_interest_due(request)
+
+
+def financing_request_repay(
+    *, request_id: int, payer: Organization, actor, amount: Decimal, paid_on: date
+) -> Repayment:
+    """The core enterprise pays, fully or in parts: late interest first, then principal; the
+    principal repaid frees the limit; nothing left owing settles the request."""
+    if amount <= 0 or amount.as_tuple().exponent < -2:
+        raise ValidationError({"amount": [_("A positive amount with at most two decimals.")]})
+    with transaction.atomic():
+        request = _locked(request_id)
+        if payer.pk != request.core_enterprise_id:
+            raise NotPermitted(_("The core enterprise repays a receivables financing."))
+        if request.status not in (S.DISBURSED, S.OVERDUE):
+            raise IllegalTransition(_("Only a disbursed or overdue request can be repaid."))
+        if paid_on > business_today():
+            raise ValidationError({"paid_on": [_("A repayment cannot be dated in the future.")]})
+        if paid_on < request.value_date:
+            raise ValidationError({"paid_on": [_("A repayment cannot precede the value date.")]})
+        if request.status == S.OVERDUE:
+            _accrue_late_interest(request, paid_on)
+        outstanding = amount_outstanding(request)
+        if amount > outstanding:
+            raise ValidationError(
+                {
+                    "amount": [
+                        _("Only %(o)s %(c)s is outstanding.")
+                        % {"o": outstanding, "c": request.currency}
+                    ]
+                }
+            )
+        interest_part = min(amount, late_interest_due(request))
+        principal_part = amount - interest_part
+        repayment = Repayment.objects.create(
+            request=request,
+            applicant_id=request.applicant_id,
+            bank_id=request.bank_id,
+            core_enterprise_id=request.core_enterprise_id,
+            payer=payer,
+            amount=amount,
+            principal_part=principal_part,
+            late_interest_part=interest_part,
+            paid_on=paid_on,
+            recorded_by=actor,
+        )
+        request.principal_outstanding -= principal_part
+        request.repaid_amount += amount
+        request.late_interest_paid += interest_part
+        FinancingRequest.objects.filter(pk=request.pk).update(
+            principal_outstanding=request.principal_outstanding,
+            repaid_amount=request.repaid_amount,
+            late_interest_paid=request.late_interest_paid,
+        )
+        _release_limit(request, min(principal_part, request.reserved_amount))
+        business_event_record(
+            kind="request.repaid",
+            subject=f"request:{request.pk}",
+            parties=[request.applicant_id, request.bank_id, request.core_enterprise_id],
+            payload={
+                "request": request.pk,
+                "repayment": repayment.pk,
+                "amount": str(amount),
+                "principal": str(principal_part),
+                "late_interest": str(interest_part),
+                "paid_on": paid_on.isoformat(),
+            },
+        )
+        if amount_outstanding(request) == 0:
+            _settle(request, actor=actor, organization=payer)
+        else:
+            _event(
+                request,
+                request.status,
+                request.status,
+                actor=actor,
+                organization=payer,
+                reason=_("Repayment of %(a)s") % {"a": amount},
+                details={
+                    "repayment": repayment.pk,
+                    "outstanding": str(amount_outstanding(request)),
+                },
+            )
+        _tell(
+            request,
+            request.bank,
+            request.applicant,
+            subject=_("%(a)s %(c)s was repaid on request %(id)s")
+            % {"a": amount, "c": request.currency, "id": request.pk},
+        )
+    return repayment
+
+
+def _settle(request: FinancingRequest, *, actor, organization) -> None:
+    invoice_ids = list(request.holds.filter(active=True).values_list("invoice_id", flat=True))
+    Invoice.objects.filter(pk__in=invoice_ids).update(status=InvoiceStatus.PAID)
+    _release_limit(request, request.reserved_amount)
+    _release_collateral(request)
+    _move(
+        request,
+        S.SETTLED,
+        actor=actor,
+        organization=organization,
+        fields={"settled_at": timezone.now()},
+    )
+
+
+def financing_request_default(*, request_id: int, bank: Organization, actor, reason: str):
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": [_("Say why the request is declared in default.")]})
+    with transaction.atomic():
+        request = _locked(request_id)
+        if request.bank_id != bank.pk:
+            raise NotPermitted(_("Only the request's bank declares a default."))
+        _move(request, S.DEFAULTED, actor=actor, organization=bank, reason=reason)
+        _tell(
+            request,
+            request.applicant,
+            request.core_enterprise,
+            subject=_("Request %(id)s was declared in default") % {"id": request.pk},
+            body=reason,
+        )
+    return request
+
+
+# Daily and periodic runs (beat) ----------------------------------------------------------------
+
+
+def requests_mark_overdue(*, today: date | None = None) -> int:
+    """Disbursed requests past maturity become overdue; late interest accrues on every overdue
+    request up to today. Safe to run any number of times a day."""
+    today = today or business_today()
+    moved = 0
+    due_ids = list(
+        FinancingRequest.objects.filter(status=S.DISBURSED, maturity_date__lt=today)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for request_id in due_ids:
+        with transaction.atomic():
+            request = _locked(request_id)
+            if request.status != S.DISBURSED:
+                continue
+            _move(
+                request,
+                S.OVERDUE,
+                actor=None,
+                organization=None,
+                reason=_("Not repaid at maturity (%(d)s).") % {"d": request.maturity_date},
+            )
+            _tell(
+                request,
+                request.core_enterprise,
+                request.bank,
+                request.applicant,
+                subject=_("Request %(id)s is overdue") % {"id": request.pk},
+            )
+            moved += 1
+    overdue_ids = (
+        FinancingRequest.objects.filter(status=S.OVERDUE)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for request_id in list(overdue_ids):
+        with transaction.atomic():
+            request = _locked(request_id)
+            _accrue_late_interest(request, today)
+    return moved
+
+
+def requests_remind_due(*, today: date | None = None) -> int:
+    """Remind the core enterprise of what falls due within the program's reminder days, once."""
+    today = today or business_today()
+    reminded = 0
+    candidates = FinancingRequest.objects.filter(
+        status=S.DISBURSED, reminded_at__isnull=True, maturity_date__gte=today
+    ).select_related("program")
+    for request in candidates:
+        if request.maturity_date - timedelta(days=request.program.reminder_days) > today:
+            continue
+        with transaction.atomic():
+            if (
+                FinancingRequest.objects.filter(pk=request.pk, reminded_at__isnull=True).update(
+                    reminded_at=timezone.now()
+                )
+                != 1
+            ):
+                continue
+            _tell(
+                request,
+                request.core_enterprise,
+                subject=_("%(a)s %(c)s falls due on %(d)s (request %(id)s)")
+                % {
+                    "a": amount_outstanding(request),
+                    "c": request.currency,
+                    "d": request.maturity_date.isoformat(),
+                    "id": request.pk,
+                },
+            )
+            reminded += 1
+    return reminded
+
+
+def requests_escalate_waiting(*, now=None) -> int:
+    """Requests waiting in a bank's queue past the program's SLA: the bank's admins are told,
+    once per request (the conditional update on escalated_at makes it once)."""
+    now = now or timezone.now()
+    escalated = 0
+    waiting = FinancingRequest.objects.filter(
+        status=S.IN_REVIEW, escalated_at__isnull=True
+    ).select_related("program", "bank")
+    for request in waiting:
+        if request.queued_at + timedelta(hours=request.program.sla_hours) > now:
+            continue
+        with transaction.atomic():
+            if (
+                FinancingRequest.objects.filter(
+                    pk=request.pk, status=S.IN_REVIEW, escalated_at__isnull=True
+                ).update(escalated_at=now)
+                != 1
+            ):
+                continue
+            hours = int((now - request.queued_at).total_seconds() // 3600)
+            _tell(
+                request,
+                request.bank,
+                roles=(Role.ADMIN,),
+                subject=_("Request %(id)s has waited %(h)s hours (SLA %(s)s hours)")
+                % {"id": request.pk, "h": hours, "s": request.program.sla_hours},
+            )
+            escalated += 1
+    return escalated

@@ -1,0 +1,26 @@
+"""Celery tasks of financing: thin, idempotent, each calling one service."""
+
+from django.db import OperationalError
+
+from financing.services import requests
+from scf_platform.celery import tenant_task
+
+
+@tenant_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=10)
+def screen_request(request_id: int) -> str:
+    """Screen a submitted request. Runs in the applicant's scope; a repeat does nothing."""
+    return requests.financing_request_screen(request_id=request_id).status
+
+
+@tenant_task()
+def requests_daily_run() -> dict:
+    """Overdue marking, late interest accrual and due-date reminders (platform scope)."""
+    return {
+        "overdue": requests.requests_mark_overdue(),
+        "reminded": requests.requests_remind_due(),
+    }
+
+
+@tenant_task()
+def requests_escalate() -> int:
+    return requests.requests_escalate_waiting()
