@@ -195,6 +195,9 @@ class Notification(TenantModel):
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["organization", "-created_at"])]
 
+    def __str__(self) -> str:
+        return self.subject
+
 
 class IdempotencyRecord(TenantModel):
     """The first response to an action sent with an `Idempotency-Key`; the unique constraint is
@@ -213,3 +216,6 @@ class IdempotencyRecord(TenantModel):
         constraints = [
             models.UniqueConstraint(fields=["organization", "key"], name="one_use_per_key")
         ]
+
+    def __str__(self) -> str:
+        return self.key

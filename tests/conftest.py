@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from rest_framework.test import APIClient
 
@@ -35,6 +36,16 @@ def django_db_setup(django_db_setup, django_db_blocker):
     yield
     connection.close()
     connection.settings_dict["USER"] = owner
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(settings):
+    """Each test gets an empty in-process cache (login throttling counts live there), so runs
+    in parallel or in a row never see each other's counters."""
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "t"}
+    }
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)
