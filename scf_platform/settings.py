@@ -176,15 +176,29 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
+# Uploads: a bulk invoice file larger than this is refused (413) before it is parsed.
+INVOICE_IMPORT_MAX_BYTES = int(os.environ.get("INVOICE_IMPORT_MAX_BYTES", 5 * 1024 * 1024))
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+
 # Celery: Redis in production; with no REDIS_URL, kombu's filesystem transport so that `make run`
 # works on a bare machine with a real worker process.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 CELERY_BROKER_DIR = VAR_DIR / "broker"
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
+    # A task whose worker died comes back after visibility_timeout: above the hard time limit.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    if os.environ.get("CELERY_VISIBILITY_TIMEOUT"):
+        # Tests that kill a worker shorten it, and look for abandoned tasks every second (kombu
+        # otherwise sweeps about every 100 s, whatever the timeout).
+        CELERY_BROKER_TRANSPORT_OPTIONS = {
+            "visibility_timeout": int(os.environ["CELERY_VISIBILITY_TIMEOUT"]),
+            "unacked_restore_interval": 1,
+            "unacked_restore_throttle": 1,
+        }
 else:
     CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_DIR.mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_BROKER_DIR),
         "data_folder_out": str(CELERY_BROKER_DIR),

@@ -29,6 +29,7 @@ from financing.models import RequestStatus as S
 from financing.pricing import Quote, receivables_quote
 from scf_platform.business_events import business_event_record
 from scf_platform.celery import app
+from scf_platform.clock import business_today
 from scf_platform.errors import DomainError, IllegalTransition, NotPermitted
 from scf_platform.models import Organization, Role
 from scf_platform.money import interest, round_half_up
@@ -50,11 +51,6 @@ TRANSITIONS: dict[str, set[str]] = {
     S.DISBURSED: {S.OVERDUE, S.SETTLED},
     S.OVERDUE: {S.SETTLED, S.DEFAULTED},
 }
-
-
-def business_today() -> date:
-    """Today in the business time zone (settings.TIME_ZONE, Asia/Shanghai by default)."""
-    return timezone.localdate()
 
 
 # Helpers ---------------------------------------------------------------------------------------
@@ -523,6 +519,11 @@ def _approvals_needed(request: FinancingRequest) -> int:
     return 2 if amount > request.program.dual_approval_threshold else 1
 
 
+def approvals_needed(request: FinancingRequest) -> int:
+    """How many different bank checkers must approve the request (the four-eyes rule)."""
+    return _approvals_needed(request)
+
+
 def _not_the_preparer(request: FinancingRequest, actor) -> None:
     if actor.pk in {request.created_by_id, request.submitted_by_id}:
         raise NotPermitted(_("Whoever prepared or submitted a request never approves it."))
@@ -641,8 +642,9 @@ def financing_request_disburse(
         errors = []
         if value_date > today:
             errors.append(_("The value date cannot be in the future."))
-        if request.submitted_at and value_date < timezone.localdate(request.submitted_at):
-            errors.append(_("The value date cannot be before the request was submitted."))
+        screened_on = request.screening.get("value_date")
+        if screened_on and value_date < date.fromisoformat(screened_on):
+            errors.append(_("The value date cannot be before the request was screened."))
         quote = request_quote(request, value_date=value_date)
         if quote.days < 1:
             errors.append(_("The value date must be before the maturity date."))

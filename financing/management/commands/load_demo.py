@@ -2,6 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
+from financing.demo import demo_deals_load
 from scf_platform.demo import DEMO_PASSWORD, demo_organizations_load
 
 
@@ -10,6 +11,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         users = demo_organizations_load()
+        if demo_deals_load():
+            self.stdout.write("Demo programs and financing requests in every state were created.")
         self.stdout.write(
             self.style.SUCCESS("Demo data is loaded. Sign in at /accounts/login/ with:")
         )
