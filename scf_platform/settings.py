@@ -128,10 +128,16 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = os.environ.get("BUSINESS_TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
+FORMAT_MODULE_PATH = ["scf_platform.formats"]
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
+if DEBUG:
+    # Development serves static files straight from the apps and static/ (no collectstatic).
+    WHITENOISE_USE_FINDERS = True
+    WHITENOISE_AUTOREFRESH = True
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "media/"
 STORAGES = {
@@ -174,11 +180,23 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # One schema name per choice set: a member's role and a trade link's role differ.
+    "ENUM_NAME_OVERRIDES": {
+        "RoleEnum": "scf_platform.models.Role",
+        "LinkRoleEnum": "suppliers.models.LinkRole",
+        "ProductEnum": "financing.models.Product",
+    },
 }
 
 # Uploads: a bulk invoice file larger than this is refused (413) before it is parsed.
 INVOICE_IMPORT_MAX_BYTES = int(os.environ.get("INVOICE_IMPORT_MAX_BYTES", 5 * 1024 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+
+# Ledger checkpoints are signed with Ed25519: LEDGER_SIGNING_KEY is the base64 of the raw 32-byte
+# private key. Without it, DEBUG generates one into var/ once and reuses it; production refuses
+# to sign.
+LEDGER_SIGNING_KEY = os.environ.get("LEDGER_SIGNING_KEY", "")
+LEDGER_SIGNING_KEY_FILE = VAR_DIR / "ledger_signing_key"
 
 # Celery: Redis in production; with no REDIS_URL, kombu's filesystem transport so that `make run`
 # works on a bare machine with a real worker process.
