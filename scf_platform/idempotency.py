@@ -5,7 +5,7 @@ import functools
 import hashlib
 import json
 
-from django.db import connection
+from django.db import connection, transaction
 from rest_framework.response import Response
 
 from scf_platform.models import IdempotencyRecord
@@ -43,23 +43,26 @@ def idempotent(action):
         if len(key) > 255:
             return Response({"detail": "Idempotency-Key is longer than 255 characters."}, 400)
         fingerprint = _fingerprint(request)
-        if not _claim(organization_id=organization.pk, key=key, fingerprint=fingerprint):
-            record = IdempotencyRecord.objects.get(organization=organization, key=key)
-            if record.fingerprint != fingerprint:
-                return Response(
-                    {
-                        "detail": "This Idempotency-Key was used with another request.",
-                        "code": "idempotency_key_reused",
-                    },
-                    status=422,
-                )
-            replay = Response(record.response_body, status=record.status_code)
-            replay["Idempotent-Replayed"] = "true"
-            return replay
-        response = action(view, request, *args, **kwargs)
-        IdempotencyRecord.objects.filter(organization=organization, key=key).update(
-            status_code=response.status_code, response_body=response.data
-        )
-        return response
+        # A savepoint: an action that raises (the 4xx the exception handler answers) takes its
+        # claim of the key with it, whatever the request's own transaction does.
+        with transaction.atomic():
+            if not _claim(organization_id=organization.pk, key=key, fingerprint=fingerprint):
+                record = IdempotencyRecord.objects.get(organization=organization, key=key)
+                if record.fingerprint != fingerprint:
+                    return Response(
+                        {
+                            "detail": "This Idempotency-Key was used with another request.",
+                            "code": "idempotency_key_reused",
+                        },
+                        status=422,
+                    )
+                replay = Response(record.response_body, status=record.status_code)
+                replay["Idempotent-Replayed"] = "true"
+                return replay
+            response = action(view, request, *args, **kwargs)
+            IdempotencyRecord.objects.filter(organization=organization, key=key).update(
+                status_code=response.status_code, response_body=response.data
+            )
+            return response
 
     return wrapper

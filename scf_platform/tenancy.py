@@ -74,8 +74,8 @@ def scope_activated(scope: Scope) -> Iterator[Scope]:
             _apply_to_database(scope)
             yield scope
             # Inside an enclosing transaction the settings would outlive the block: restore them.
-            # (On an exception the savepoint rollback restores them for us.)
-            if nested:
+            # (On an exception, or a block marked for rollback, the savepoint rollback does.)
+            if nested and not connection.needs_rollback:
                 _apply_to_database(_previous(token))
     finally:
         _current.reset(token)

@@ -25,6 +25,8 @@ api_v1_patterns = [
     path("auth/token/", endpoints.TokenView.as_view(), name="token"),
     path("me/", endpoints.MeView.as_view(), name="me"),
     path("", include(router.urls)),
+    path("", include("suppliers.api.urls")),
+    path("", include("financing.api.urls")),
 ]
 
 urlpatterns = [

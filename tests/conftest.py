@@ -49,6 +49,12 @@ def _private_cache(settings):
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    # Real hashers cost ~0.5 s a user; what they protect is Django's business, not ours.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _platform_scope(request):
     """Test code sees every row (it sets up several organizations' data); requests made through
     the clients below resolve their own scope, exactly as in production."""

@@ -57,7 +57,15 @@ TRANSITIONS: dict[str, set[str]] = {
 
 
 def _locked(request_id: int) -> FinancingRequest:
-    return FinancingRequest.objects.select_for_update().select_related("program").get(pk=request_id)
+    # The join locks the program row too. NO KEY UPDATE, not UPDATE: a plain FOR UPDATE also
+    # blocks the foreign-key checks (FOR KEY SHARE, deferred to COMMIT) of every transaction that
+    # inserts a row pointing at the program, and with the ledger's head lock taken in between,
+    # a create and a submit of one program deadlocked.
+    return (
+        FinancingRequest.objects.select_for_update(no_key=True)
+        .select_related("program")
+        .get(pk=request_id)
+    )
 
 
 def _request_link(request: FinancingRequest) -> str:

@@ -1,0 +1,1 @@
+"""Financing over REST: programs, participants, financing requests, the approval queue."""

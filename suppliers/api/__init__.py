@@ -1,0 +1,1 @@
+"""The supply chain over REST: trade links, invoices and their bulk import."""
