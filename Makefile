@@ -29,6 +29,7 @@ demo: migrate
 	$(BIN)/python manage.py load_demo
 
 run: demo
+	scripts/ensure-debian-packages fonts-noto-cjk
 	scripts/run-all $(PORT)
 
 services:

@@ -7,7 +7,10 @@ class FinancingConfig(AppConfig):
     name = "financing"
 
     def ready(self) -> None:
+        from financing import portal_nav  # noqa: F401 - registers the portal's sections
+        from financing.document_tasks import document_queue_on_event
         from financing.selectors import program_counterparty_ids
+        from scf_platform.business_events import business_event
         from scf_platform.models import register_counterparties
         from scf_platform.rls import register_visibility
 
@@ -19,3 +22,5 @@ class FinancingConfig(AppConfig):
             " WHERE h.invoice_id = suppliers_invoice.id"
             " AND h.bank_id = (select scf_current_organization()))",
         )
+        # Confirmations, approvals, disbursements and settlements issue their documents.
+        business_event.connect(document_queue_on_event, dispatch_uid="financing_documents")

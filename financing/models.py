@@ -338,3 +338,69 @@ class RequestEvent(TransitionEvent, TenantModel):
 
     class Meta(TransitionEvent.Meta):
         pass
+
+
+class DocumentKind(models.TextChoices):
+    FINANCING_AGREEMENT = "financing_agreement", _("Financing agreement")
+    CONFIRMATION_LETTER = "confirmation_letter", _("Payable confirmation letter")
+    ASSIGNMENT_NOTICE = "assignment_notice", _("Notice of assignment")
+    REPAYMENT_STATEMENT = "repayment_statement", _("Repayment statement")
+
+
+class Document(TenantModel):
+    """A PDF issued once about a request or an invoice, stored, and hashed into the ledger.
+
+    A request's documents belong to its applicant, bank and core enterprise; an invoice's to its
+    seller and buyer. Rows are append-only: a document, once issued, never changes."""
+
+    kind = models.CharField(_("kind"), max_length=24, choices=DocumentKind.choices)
+    # What it is about, as the business events name it: "request:12", "invoice:7".
+    subject = models.CharField(_("subject"), max_length=64)
+    request = models.ForeignKey(
+        FinancingRequest,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="documents",
+    )
+    invoice = models.ForeignKey(
+        Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="documents"
+    )
+    applicant = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    bank = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    core_enterprise = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    seller = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    buyer = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
+    file = models.FileField(_("file"), upload_to="documents/", max_length=200)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    tenant_parties = ("applicant", "bank", "core_enterprise", "seller", "buyer")
+    append_only = True
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            # Issued once: a repeated event or a redelivered task finds the first one.
+            models.UniqueConstraint(fields=["kind", "subject"], name="document_once_per_subject"),
+            models.CheckConstraint(
+                condition=Q(request__isnull=False, invoice__isnull=True)
+                | Q(request__isnull=True, invoice__isnull=False),
+                name="document_about_request_or_invoice",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.subject})"

@@ -108,16 +108,24 @@ class CompactRange:
     def hashes(self) -> tuple[bytes, ...]:
         return tuple(self._hashes)
 
-    def append(self, leaf_hash: bytes) -> None:
-        """Add one leaf hash (not raw data: callers hash with :func:`leaf_hash`)."""
+    def append(self, leaf_hash: bytes) -> list[bytes]:
+        """Add one leaf hash (not raw data: callers hash with :func:`leaf_hash`).
+
+        Returns the roots of the perfect, power-of-two aligned subtrees this leaf completes,
+        smallest first: element ``level`` covers the ``2**level`` leaves ending with this one.
+        The first is the leaf hash itself. A store of subtree roots saves exactly these.
+        """
         node = _check_hash(leaf_hash, "leaf_hash")
+        completed = [node]
         # Each trailing 1 bit of the old size is a perfect subtree the new leaf now completes.
         size = self._size
         while size & 1:
             node = node_hash(self._hashes.pop(), node)
+            completed.append(node)
             size >>= 1
         self._hashes.append(node)
         self._size += 1
+        return completed
 
     def extend(self, leaf_hashes: Iterable[bytes]) -> None:
         for item in leaf_hashes:

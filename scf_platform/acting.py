@@ -31,6 +31,10 @@ class Acting:
             return True
         return self.organization is not None and self.organization.kind == OrganizationKind.OPERATOR
 
+    @property
+    def role_label(self) -> str:
+        return Role(self.role).label if self.role else ""
+
     def has_role(self, *roles: str) -> bool:
         # A platform superuser without a membership is the operator, with an admin's powers.
         if self.role is None:

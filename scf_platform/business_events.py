@@ -12,3 +12,13 @@ def business_event_record(*, kind: str, subject: str, parties: list[int], payloa
     business_event.send(
         sender=None, kind=kind, subject=subject, parties=sorted(set(parties)), payload=payload
     )
+
+
+# Sent first thing in a transaction that will record business events. The ledger takes its one
+# lock here, before the service locks any row, so that every business transaction takes its
+# locks in the same order (ledger, then rows) and two of them can never deadlock.
+business_transaction = Signal()
+
+
+def business_transaction_begin() -> None:
+    business_transaction.send(sender=None)

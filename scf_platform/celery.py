@@ -43,6 +43,11 @@ app.conf.update(
             "schedule": 300.0,
             "kwargs": {"scope": {"system": True}},
         },
+        "ledger-checkpoint": {
+            "task": "ledger.tasks.checkpoint_sign",
+            "schedule": 600.0,
+            "kwargs": {"scope": {"system": True}},
+        },
     },
 )
 app.autodiscover_tasks()

@@ -61,7 +61,47 @@ def navigation_for(portal: str | None, role: str | None) -> list[NavItem]:
     return sorted(items, key=lambda item: item.order)
 
 
+@dataclass(frozen=True)
+class DashboardPanel:
+    """A panel of the home page: a template and a function of the request giving its context."""
+
+    template_name: str
+    context: Callable
+    portals: frozenset[str]
+    order: int = 100
+
+    def bind(self, request) -> "_BoundPanel":
+        return _BoundPanel(self.template_name, self.context(request))
+
+
+@dataclass(frozen=True)
+class _BoundPanel:
+    template_name: str
+    values: dict
+
+    def render(self, context) -> str:
+        # Quacks like a template for `{% include panel %}`: the page's context plus its own.
+        template = context.template.engine.get_template(self.template_name)
+        with context.push(**self.values):
+            return template.render(context)
+
+
+_panels: list[DashboardPanel] = []
+
+
+def register_dashboard_panel(
+    template_name: str, context: Callable, *, portals: set[str], order: int = 100
+) -> None:
+    _panels.append(DashboardPanel(template_name, context, frozenset(portals), order))
+
+
+def dashboard_panels_for(request, portal: str | None) -> list[_BoundPanel]:
+    panels = sorted((p for p in _panels if portal in p.portals), key=lambda p: p.order)
+    return [panel.bind(request) for panel in panels]
+
+
 ALL_PORTALS = set(PORTAL_TITLES)
 register_nav(_("Dashboard"), "portal:home", portals=ALL_PORTALS, order=0)
+register_nav(_("Notifications"), "portal:notifications", portals=ALL_PORTALS, order=800)
 register_nav(_("Members"), "portal:members", portals=ALL_PORTALS, order=900)
 register_nav(_("Organizations"), "portal:organizations", portals={"operator"}, order=10)

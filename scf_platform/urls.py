@@ -7,7 +7,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from scf_platform import views
+from scf_platform import notifications_views, views
 from scf_platform.api import endpoints
 from scf_platform.health import healthz
 
@@ -19,11 +19,15 @@ portal_patterns = [
     path("choose/", views.choose_organization, name="choose"),
     path("members/", views.members, name="members"),
     path("organizations/", views.organizations, name="organizations"),
+    path("notifications/", notifications_views.notifications, name="notifications"),
+    path("", include("suppliers.urls")),
+    path("", include("financing.urls")),
 ]
 
 api_v1_patterns = [
     path("auth/token/", endpoints.TokenView.as_view(), name="token"),
     path("me/", endpoints.MeView.as_view(), name="me"),
+    path("ledger/", include("ledger.urls")),
     path("", include(router.urls)),
     path("", include("suppliers.api.urls")),
     path("", include("financing.api.urls")),

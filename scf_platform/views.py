@@ -14,6 +14,7 @@ from scf_platform import services
 from scf_platform.acting import SESSION_KEY
 from scf_platform.forms import MemberAddForm, OrganizationCreateForm, ThrottledAuthenticationForm
 from scf_platform.models import Membership, Organization, Role
+from scf_platform.portal import dashboard_panels_for, portal_of
 
 
 class LoginView(auth_views.LoginView):
@@ -55,7 +56,11 @@ def choose_organization(request):
 
 @acting_required
 def home(request):
-    return render(request, "portal/home.html")
+    acting = request.acting
+    kind = portal_of(acting.organization) or ("operator" if acting.is_operator else None)
+    return render(
+        request, "portal/home.html", {"dashboard_panels": dashboard_panels_for(request, kind)}
+    )
 
 
 @acting_required

@@ -9,6 +9,7 @@ class SuppliersConfig(AppConfig):
     def ready(self) -> None:
         from scf_platform.models import register_counterparties
         from scf_platform.portal import register_core_enterprise_check
+        from suppliers import portal_nav  # noqa: F401 - registers the portal's sections
         from suppliers.selectors import link_counterparty_ids, organization_is_core_enterprise
 
         register_counterparties(link_counterparty_ids)

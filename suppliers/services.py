@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from scf_platform.business_events import business_event_record
+from scf_platform.business_events import business_event_record, business_transaction_begin
 from scf_platform.errors import IllegalTransition, NotPermitted
 from scf_platform.models import Organization, OrganizationKind
 from scf_platform.notifications import notify
@@ -126,6 +126,7 @@ def invoice_create(
     )
     try:
         with transaction.atomic():
+            business_transaction_begin()
             invoice = Invoice.objects.create(
                 seller=seller,
                 buyer=buyer,
@@ -154,7 +155,8 @@ def invoice_create(
 
 def _buyer_transition(invoice_id: int, *, buyer: Organization, actor, to_status, reason=""):
     with transaction.atomic():
-        invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
+        business_transaction_begin()
+        invoice = Invoice.objects.select_for_update(no_key=True).get(pk=invoice_id)
         if invoice.buyer_id != buyer.pk:
             raise NotPermitted(_("Only the buyer confirms or disputes an invoice."))
         if invoice.status != InvoiceStatus.UPLOADED:

@@ -27,7 +27,7 @@ from financing.models import (
 )
 from financing.models import RequestStatus as S
 from financing.pricing import Quote, receivables_quote
-from scf_platform.business_events import business_event_record
+from scf_platform.business_events import business_event_record, business_transaction_begin
 from scf_platform.celery import app
 from scf_platform.clock import business_today
 from scf_platform.errors import DomainError, IllegalTransition, NotPermitted
@@ -57,6 +57,7 @@ TRANSITIONS: dict[str, set[str]] = {
 
 
 def _locked(request_id: int) -> FinancingRequest:
+    business_transaction_begin()
     # The join locks the program row too. NO KEY UPDATE, not UPDATE: a plain FOR UPDATE also
     # blocks the foreign-key checks (FOR KEY SHARE, deferred to COMMIT) of every transaction that
     # inserts a row pointing at the program, and with the ledger's head lock taken in between,
@@ -306,6 +307,7 @@ def financing_request_create(
             _("Already financed in another request: %(n)s.") % {"n": ", ".join(sorted(held))}
         )
     with transaction.atomic():
+        business_transaction_begin()
         request = FinancingRequest.objects.create(
             product=product,
             program=program,

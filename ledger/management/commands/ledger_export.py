@@ -1,0 +1,38 @@
+"""Export the ledger, up to the latest checkpoint, for the standalone verifier."""
+
+import json
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from ledger.export import ledger_export
+from ledger.selectors import latest_checkpoint
+from scf_platform.tenancy import Scope, scope_activated
+
+
+class Command(BaseCommand):
+    help = (
+        "Write the ledger's entries up to the latest checkpoint as JSON Lines (and the checkpoint "
+        "as JSON), for `python ledger/verifier.py OUT.jsonl CHECKPOINT.json`."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("out", help="where to write the export (JSON Lines)")
+        parser.add_argument("--checkpoint", help="where to write the latest checkpoint (JSON)")
+
+    def handle(self, *args, out: str, checkpoint: str | None, **options) -> None:
+        with scope_activated(Scope.platform()):
+            signed = latest_checkpoint()
+            if signed is None:
+                raise CommandError(
+                    "No checkpoint yet: sign one with `manage.py ledger_checkpoint`."
+                )
+            with Path(out).open("w", encoding="utf-8") as handle:
+                written = ledger_export(handle, tree_size=signed.tree_size)
+        if checkpoint:
+            Path(checkpoint).write_text(json.dumps(signed.as_json(), indent=2) + "\n")
+        self.stdout.write(
+            f"Exported {written} entries (checkpoint size {signed.tree_size}, root "
+            f"{signed.root_hash}) to {out}"
+            + (f"; checkpoint to {checkpoint}" if checkpoint else "")
+        )

@@ -1,0 +1,169 @@
+"""Writing the ledger: a business event becomes one leaf; checkpoints sign the tree head."""
+
+import json
+import secrets
+from datetime import UTC, datetime
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from ledger.merkle import CompactRange, canonical_bytes, leaf_hash
+from ledger.models import (
+    LedgerCheckpoint,
+    LedgerEntry,
+    LedgerEntryParty,
+    LedgerHead,
+    LedgerNode,
+    node_id,
+)
+from ledger.signing import sign_checkpoint
+
+LEAF_VERSION = 1
+HEAD_ID = 1
+
+
+def timestamp_text(moment: datetime) -> str:
+    """ISO 8601 in UTC with a trailing Z: the one spelling leaves and checkpoints use."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+# Raw SQL on the append path: an append is a handful of statements on the critical section every
+# business transaction queues for, and ORM overhead there is most of the cost.
+_HEAD_LOCKED = "SELECT size, frontier FROM ledger_ledgerhead WHERE id = %s FOR UPDATE"
+_HEAD_UNLOCKED = "SELECT size, frontier FROM ledger_ledgerhead WHERE id = %s"  # SQLite
+_HEAD_CREATE = (
+    "INSERT INTO ledger_ledgerhead (id, size, frontier) VALUES (%s, 0, '[]') ON CONFLICT DO NOTHING"
+)
+_APPEND_POSTGRESQL = """
+WITH entry AS (
+    INSERT INTO ledger_ledgerentry ("index", kind, subject, leaf, leaf_hash, created_at)
+    VALUES (%s, %s, %s, %s, %s, %s)
+), parties AS (
+    INSERT INTO ledger_ledgerentryparty (entry_id, organization_id)
+    SELECT %s, unnest(%s::bigint[])
+), nodes AS (
+    INSERT INTO ledger_ledgernode (id, hash) SELECT * FROM unnest(%s::bigint[], %s::bytea[])
+)
+UPDATE ledger_ledgerhead SET size = %s, frontier = %s::jsonb WHERE id = %s
+"""
+
+
+def _head_locked() -> tuple[int, list[str]]:
+    """The tree head's size and right edge, locked until the transaction ends: the one point
+    where appends queue up."""
+    select = _HEAD_LOCKED if connection.features.has_select_for_update else _HEAD_UNLOCKED
+    with connection.cursor() as cursor:
+        cursor.execute(select, [HEAD_ID])
+        row = cursor.fetchone()
+        if row is None:
+            # First append ever (or after a test flush). ON CONFLICT DO NOTHING: a concurrent
+            # first append waits on our row, then finds it.
+            cursor.execute(_HEAD_CREATE, [HEAD_ID])
+            cursor.execute(select, [HEAD_ID])
+            row = cursor.fetchone()
+    size, frontier = row
+    # Django reads jsonb back as text on a raw cursor; SQLite stores text anyway.
+    return size, json.loads(frontier) if isinstance(frontier, str) else frontier
+
+
+def ledger_lock() -> None:
+    """Take the append lock now (see scf_platform.business_events.business_transaction)."""
+    _head_locked()
+
+
+def leaf_content(
+    *, index: int, kind: str, subject: str, parties: list[int], payload: dict, at: datetime
+) -> dict:
+    """What a leaf says. `index` binds each leaf to its place, so a reordering shows in the bytes
+    themselves; `nonce` keeps the leaf hash (which anyone signed in may read) from confirming a
+    guess of the content (an invoice number and amount, say) to a non-party."""
+    return {
+        "v": LEAF_VERSION,
+        "index": index,
+        "kind": kind,
+        "subject": subject,
+        "parties": parties,
+        "payload": payload,
+        "at": timestamp_text(at),
+        "nonce": secrets.token_hex(16),
+    }
+
+
+def ledger_append(*, kind: str, subject: str, parties: list[int], payload: dict) -> LedgerEntry:
+    """Append one event, in the caller's transaction: it commits or rolls back with the change
+    it records. O(log n): the head's right edge absorbs the leaf, and the subtrees it completes
+    are saved for proofs; nothing before it is read."""
+    parties = sorted(set(parties))
+    now = timezone.now()
+    with transaction.atomic(savepoint=False):
+        size, frontier_hex = _head_locked()
+        frontier = CompactRange.from_hex(size, frontier_hex)
+        index = size
+        leaf = canonical_bytes(
+            leaf_content(
+                index=index, kind=kind, subject=subject, parties=parties, payload=payload, at=now
+            )
+        )
+        digest = leaf_hash(leaf)
+        entry = LedgerEntry(
+            index=index, kind=kind, subject=subject, leaf=leaf, leaf_hash=digest, created_at=now
+        )
+        nodes = [
+            (node_id(level, index + 1 - (1 << level)), node)
+            for level, node in enumerate(frontier.append(digest))
+        ]
+        write = _write_postgresql if connection.vendor == "postgresql" else _write_portable
+        write(entry=entry, parties=parties, nodes=nodes, frontier=frontier)
+    entry._state.adding = False
+    entry._state.db = connection.alias
+    return entry
+
+
+def _write_postgresql(*, entry, parties, nodes, frontier) -> None:
+    """The four writes of an append as one statement: one round trip while the head is held,
+    which is most of what an append costs. Party rows point at an entry inserted by the same
+    statement; the foreign keys are deferred, so they are checked at commit."""
+    params = [
+        entry.index,
+        entry.kind,
+        entry.subject,
+        entry.leaf,
+        entry.leaf_hash,
+        entry.created_at,
+        entry.index,
+        parties,
+        [key for key, _ in nodes],
+        [node for _, node in nodes],
+        frontier.size,
+        json.dumps(frontier.to_hex()),
+        HEAD_ID,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_APPEND_POSTGRESQL, params)
+
+
+def _write_portable(*, entry, parties, nodes, frontier) -> None:
+    """The same writes through the ORM, for SQLite (`make run` on a bare machine)."""
+    entry.save(force_insert=True)
+    LedgerEntryParty.objects.bulk_create(
+        [LedgerEntryParty(entry=entry, organization_id=party) for party in parties]
+    )
+    LedgerNode.objects.bulk_create([LedgerNode(id=key, hash=node) for key, node in nodes])
+    LedgerHead.objects.filter(pk=HEAD_ID).update(size=frontier.size, frontier=frontier.to_hex())
+
+
+def ledger_checkpoint_sign(*, only_if_grown: bool = False) -> LedgerCheckpoint | None:
+    """Sign the current tree head. With `only_if_grown` (the beat task), nothing is signed when
+    the latest checkpoint already covers every entry. Raises SigningKeyMissing without a key."""
+    with transaction.atomic():
+        # Holding the head keeps appends out while we read it and sign, so that checkpoints are
+        # created in the order of their sizes.
+        size, frontier = _head_locked()
+        latest = LedgerCheckpoint.objects.order_by("-id").first()
+        if only_if_grown and latest is not None and latest.tree_size == size:
+            return None
+        root = CompactRange.from_hex(size, frontier).root()
+        fields = sign_checkpoint(
+            tree_size=size, root_hash=root.hex(), timestamp=timestamp_text(timezone.now())
+        )
+        return LedgerCheckpoint.objects.create(**fields)

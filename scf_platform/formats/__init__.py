@@ -1,0 +1,1 @@
+"""Number and date formats where the platform departs from Django's locale defaults."""
