@@ -1,8 +1,11 @@
 """Notices to organizations: an in-app row now, an email to its members after commit."""
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.utils import translation
 
 from scf_platform.celery import tenant_task
 from scf_platform.models import Membership, Notification, Organization
@@ -10,9 +13,20 @@ from scf_platform.tenancy import Scope, scope_activated
 
 
 def notify(
-    *, organization: Organization, subject: str, body: str = "", link: str = "", roles=()
+    *,
+    organization: Organization,
+    subject: str | Callable[[], str],
+    body: str | Callable[[], str] = "",
+    link: str = "",
+    roles=(),
 ) -> Notification:
-    """Tell `organization` (its members of `roles`, or all) about something that happened."""
+    """Tell `organization` (its members of `roles`, or all) about something that happened.
+
+    `subject` and `body` may be callables: they are then worded in the recipient's language."""
+    if callable(subject) or callable(body):
+        with translation.override(organization.language):
+            subject = subject() if callable(subject) else subject
+            body = body() if callable(body) else body
     # Django inserts with RETURNING, which row-level security checks as a read of the new row:
     # written in the recipient's scope, the notice to another organization passes that check.
     with scope_activated(Scope(organization_id=organization.pk)):

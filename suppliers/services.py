@@ -183,7 +183,7 @@ def _buyer_transition(invoice_id: int, *, buyer: Organization, actor, to_status,
         )
         notify(
             organization=invoice.seller,
-            subject=_("Invoice %(n)s was %(s)s by %(b)s")
+            subject=lambda: _("Invoice %(n)s was %(s)s by %(b)s")
             % {"n": invoice.number, "s": invoice.get_status_display().lower(), "b": buyer.name},
             body=reason,
             link=f"/portal/invoices/{invoice.pk}/",

@@ -151,8 +151,9 @@ def _event(request, from_status, to_status, *, actor, organization, reason="", d
 
 
 def _tell(
-    request: FinancingRequest, *organizations: Organization, subject: str, body="", roles=()
+    request: FinancingRequest, *organizations: Organization, subject, body="", roles=()
 ) -> None:
+    """Notify each organization; `subject` is a callable, worded in each recipient's language."""
     for organization in organizations:
         notify(
             organization=organization,
@@ -497,7 +498,7 @@ def financing_request_screen(*, request_id: int) -> FinancingRequest:
             _tell(
                 request,
                 request.bank,
-                subject=_("A request waits for review: %(a)s %(c)s")
+                subject=lambda: _("A request waits for review: %(a)s %(c)s")
                 % {"a": quote.advance_amount, "c": request.currency},
                 roles=(Role.CHECKER, Role.ADMIN),
             )
@@ -515,7 +516,7 @@ def financing_request_screen(*, request_id: int) -> FinancingRequest:
             _tell(
                 request,
                 request.applicant,
-                subject=_("Your request was rejected at screening"),
+                subject=lambda: _("Your request was rejected at screening"),
                 body="\n".join(c["message"] for c in checks if not c["passed"]),
             )
     return request
@@ -570,7 +571,12 @@ def financing_request_approve(*, request_id: int, bank: Organization, actor, com
                 reason=comment,
                 details={"approvals": count, "needed": needed},
             )
-            _tell(request, bank, subject=_("A second approval is needed"), roles=(Role.CHECKER,))
+            _tell(
+                request,
+                bank,
+                subject=lambda: _("A second approval is needed"),
+                roles=(Role.CHECKER,),
+            )
             return request
         _move(
             request,
@@ -585,7 +591,7 @@ def financing_request_approve(*, request_id: int, bank: Organization, actor, com
             request,
             request.applicant,
             request.core_enterprise,
-            subject=_("Financing request %(id)s was approved") % {"id": request.pk},
+            subject=lambda: _("Financing request %(id)s was approved") % {"id": request.pk},
         )
     return request
 
@@ -614,7 +620,7 @@ def financing_request_reject(*, request_id: int, bank: Organization, actor, reas
         _tell(
             request,
             request.applicant,
-            subject=_("Your financing request was rejected"),
+            subject=lambda: _("Your financing request was rejected"),
             body=reason,
         )
     return request
@@ -630,7 +636,7 @@ def financing_request_withdraw(*, request_id: int, applicant: Organization, acto
         _release_collateral(request)
         _move(request, S.WITHDRAWN, actor=actor, organization=applicant)
         if was_queued:
-            _tell(request, request.bank, subject=_("A request in your queue was withdrawn"))
+            _tell(request, request.bank, subject=lambda: _("A request in your queue was withdrawn"))
     return request
 
 
@@ -689,13 +695,13 @@ def financing_request_disburse(
         _tell(
             request,
             request.applicant,
-            subject=_("%(a)s %(c)s was disbursed to you")
+            subject=lambda: _("%(a)s %(c)s was disbursed to you")
             % {"a": quote.net_proceeds, "c": request.currency},
         )
         _tell(
             request,
             request.core_enterprise,
-            subject=_("You owe %(a)s %(c)s to %(b)s on %(d)s")
+            subject=lambda: _("You owe %(a)s %(c)s to %(b)s on %(d)s")
             % {
                 "a": quote.advance_amount,
                 "c": request.currency,
@@ -814,7 +820,7 @@ def financing_request_repay(
             request,
             request.bank,
             request.applicant,
-            subject=_("%(a)s %(c)s was repaid on request %(id)s")
+            subject=lambda: _("%(a)s %(c)s was repaid on request %(id)s")
             % {"a": amount, "c": request.currency, "id": request.pk},
         )
     return repayment
@@ -847,7 +853,7 @@ def financing_request_default(*, request_id: int, bank: Organization, actor, rea
             request,
             request.applicant,
             request.core_enterprise,
-            subject=_("Request %(id)s was declared in default") % {"id": request.pk},
+            subject=lambda: _("Request %(id)s was declared in default") % {"id": request.pk},
             body=reason,
         )
     return request
@@ -860,103 +866,106 @@ def requests_mark_overdue(*, today: date | None = None) -> int:
     """Disbursed requests past maturity become overdue; late interest accrues on every overdue
     request up to today. Safe to run any number of times a day."""
     today = today or business_today()
-    moved = 0
     due_ids = list(
         FinancingRequest.objects.filter(status=S.DISBURSED, maturity_date__lt=today)
         .order_by("pk")
         .values_list("pk", flat=True)
     )
-    for request_id in due_ids:
-        with transaction.atomic():
-            request = _locked(request_id)
-            if request.status != S.DISBURSED:
-                continue
-            _move(
-                request,
-                S.OVERDUE,
-                actor=None,
-                organization=None,
-                reason=_("Not repaid at maturity (%(d)s).") % {"d": request.maturity_date},
-            )
-            _tell(
-                request,
-                request.core_enterprise,
-                request.bank,
-                request.applicant,
-                subject=_("Request %(id)s is overdue") % {"id": request.pk},
-            )
-            moved += 1
-    overdue_ids = (
+    moved = sum(_mark_overdue(request_id) for request_id in due_ids)
+    overdue_ids = list(
         FinancingRequest.objects.filter(status=S.OVERDUE)
         .order_by("pk")
         .values_list("pk", flat=True)
     )
-    for request_id in list(overdue_ids):
+    for request_id in overdue_ids:
         with transaction.atomic():
-            request = _locked(request_id)
-            _accrue_late_interest(request, today)
+            _accrue_late_interest(_locked(request_id), today)
     return moved
+
+
+def _mark_overdue(request_id: int) -> bool:
+    with transaction.atomic():
+        request = _locked(request_id)
+        if request.status != S.DISBURSED:
+            return False
+        _move(
+            request,
+            S.OVERDUE,
+            actor=None,
+            organization=None,
+            reason=_("Not repaid at maturity (%(d)s).") % {"d": request.maturity_date},
+        )
+        _tell(
+            request,
+            request.core_enterprise,
+            request.bank,
+            request.applicant,
+            subject=lambda: _("Request %(id)s is overdue") % {"id": request.pk},
+        )
+    return True
 
 
 def requests_remind_due(*, today: date | None = None) -> int:
     """Remind the core enterprise of what falls due within the program's reminder days, once."""
     today = today or business_today()
-    reminded = 0
     candidates = FinancingRequest.objects.filter(
         status=S.DISBURSED, reminded_at__isnull=True, maturity_date__gte=today
     ).select_related("program")
-    for request in candidates:
-        if request.maturity_date - timedelta(days=request.program.reminder_days) > today:
-            continue
-        with transaction.atomic():
-            if (
-                FinancingRequest.objects.filter(pk=request.pk, reminded_at__isnull=True).update(
-                    reminded_at=timezone.now()
-                )
-                != 1
-            ):
-                continue
-            _tell(
-                request,
-                request.core_enterprise,
-                subject=_("%(a)s %(c)s falls due on %(d)s (request %(id)s)")
-                % {
-                    "a": amount_outstanding(request),
-                    "c": request.currency,
-                    "d": request.maturity_date.isoformat(),
-                    "id": request.pk,
-                },
-            )
-            reminded += 1
-    return reminded
+    return sum(
+        _remind(request)
+        for request in candidates
+        if request.maturity_date - timedelta(days=request.program.reminder_days) <= today
+    )
+
+
+def _remind(request: FinancingRequest) -> bool:
+    with transaction.atomic():
+        claimed = FinancingRequest.objects.filter(pk=request.pk, reminded_at__isnull=True).update(
+            reminded_at=timezone.now()
+        )
+        if claimed != 1:
+            return False
+        _tell(
+            request,
+            request.core_enterprise,
+            subject=lambda: _("%(a)s %(c)s falls due on %(d)s (request %(id)s)")
+            % {
+                "a": amount_outstanding(request),
+                "c": request.currency,
+                "d": request.maturity_date.isoformat(),
+                "id": request.pk,
+            },
+        )
+    return True
 
 
 def requests_escalate_waiting(*, now=None) -> int:
     """Requests waiting in a bank's queue past the program's SLA: the bank's admins are told,
     once per request (the conditional update on escalated_at makes it once)."""
     now = now or timezone.now()
-    escalated = 0
     waiting = FinancingRequest.objects.filter(
         status=S.IN_REVIEW, escalated_at__isnull=True
     ).select_related("program", "bank")
-    for request in waiting:
-        if request.queued_at + timedelta(hours=request.program.sla_hours) > now:
-            continue
-        with transaction.atomic():
-            if (
-                FinancingRequest.objects.filter(
-                    pk=request.pk, status=S.IN_REVIEW, escalated_at__isnull=True
-                ).update(escalated_at=now)
-                != 1
-            ):
-                continue
-            hours = int((now - request.queued_at).total_seconds() // 3600)
-            _tell(
-                request,
-                request.bank,
-                roles=(Role.ADMIN,),
-                subject=_("Request %(id)s has waited %(h)s hours (SLA %(s)s hours)")
-                % {"id": request.pk, "h": hours, "s": request.program.sla_hours},
-            )
-            escalated += 1
-    return escalated
+    return sum(
+        _escalate(request, now)
+        for request in waiting
+        if request.queued_at + timedelta(hours=request.program.sla_hours) <= now
+    )
+
+
+def _escalate(request: FinancingRequest, now) -> bool:
+    with transaction.atomic():
+        claimed = FinancingRequest.objects.filter(
+            pk=request.pk, status=S.IN_REVIEW, escalated_at__isnull=True
+        ).update(escalated_at=now)
+        if claimed != 1:
+            return False
+        hours = int((now - request.queued_at).total_seconds() // 3600)
+        _tell(
+            request,
+            request.bank,
+            roles=(Role.ADMIN,),
+            subject=lambda: _("Request %(id)s has waited %(h)s hours (SLA %(s)s hours)")
+            % {"id": request.pk, "h": hours, "s": request.program.sla_hours},
+        )
+    return True
