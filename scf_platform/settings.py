@@ -221,6 +221,8 @@ else:
         "data_folder_in": str(CELERY_BROKER_DIR),
         "data_folder_out": str(CELERY_BROKER_DIR),
         "processed_folder": str(CELERY_BROKER_DIR),
+        # The transport polls its folder; the default (1 s) would take a task a second.
+        "polling_interval": 0.05,
     }
 # Results are kept only where a caller asks for them (apply_async(ignore_result=False)).
 CELERY_RESULT_BACKEND = REDIS_URL or None
