@@ -17,7 +17,6 @@ app.conf.update(
     # worker process dies, so a killed worker loses nothing; tasks are therefore idempotent.
     task_acks_late=True,
     task_reject_on_worker_lost=True,
-    worker_prefetch_multiplier=1,
     task_soft_time_limit=240,
     task_time_limit=300,
     task_serializer="json",
@@ -36,6 +35,11 @@ app.conf.update(
         "financing-daily-run": {
             "task": "financing.tasks.requests_daily_run",
             "schedule": crontab(hour=0, minute=30),
+            "kwargs": {"scope": {"system": True}},
+        },
+        "financing-requeue-stale": {
+            "task": "financing.tasks.requests_requeue_stale",
+            "schedule": 120.0,
             "kwargs": {"scope": {"system": True}},
         },
         "financing-escalate-waiting": {

@@ -98,7 +98,11 @@ TEMPLATES = [
 # owner could switch it off); migrations run with DATABASE_OWNER_URL when it is given.
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    # Health checks: a persistent connection cut by a database restart is replaced when the next
+    # request starts, instead of failing that request.
+    DATABASES = {
+        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+    }
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -185,6 +189,7 @@ SPECTACULAR_SETTINGS = {
         "RoleEnum": "scf_platform.models.Role",
         "LinkRoleEnum": "suppliers.models.LinkRole",
         "ProductEnum": "financing.models.Product",
+        "OrganizationKindEnum": "scf_platform.models.OrganizationKind",
     },
 }
 
@@ -226,6 +231,10 @@ else:
     }
 # Results are kept only where a caller asks for them (apply_async(ignore_result=False)).
 CELERY_RESULT_BACKEND = REDIS_URL or None
+# One task at a time per worker process with Redis: a task waiting in a prefetch buffer is a task
+# a free worker cannot take. The embedded broker of `make run` is polled, and with acks_late a
+# prefetch of one would wait a whole poll cycle between tasks.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1 if REDIS_URL else 16
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", default=False)
 
 CACHES = (
