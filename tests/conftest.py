@@ -117,7 +117,8 @@ class WorkerProcess:
         self.queue = queue
         self.env = env
         self.process: subprocess.Popen | None = None
-        self.log = ROOT / "var" / f"worker-{queue}.log"
+        # A log of its own: "ready." in a log shared with an earlier worker would mean nothing.
+        self.log = ROOT / "var" / f"worker-{queue}-{uuid.uuid4().hex[:8]}.log"
 
     def start(self, concurrency: int = 2) -> None:
         self.log.parent.mkdir(parents=True, exist_ok=True)
