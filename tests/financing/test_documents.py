@@ -25,6 +25,7 @@ from scf_platform.tenancy import Scope, scope_activated
 from suppliers.services import invoice_confirm, invoice_create
 from tests.factories import member
 from tests.financing.factories import make_chain, today
+from tests.financing.factories import submit_request as screened
 
 WORKER_DEADLINE_SECONDS = 90
 
@@ -75,21 +76,6 @@ def pdf_text(document: Document) -> str:
 def stored_bytes(document: Document) -> bytes:
     with document.file.open("rb") as handle:
         return handle.read()
-
-
-def screened(chain, invoices, amount: str) -> FinancingRequest:
-    request = svc.financing_request_create(
-        applicant=chain.supplier,
-        actor=chain.supplier_maker,
-        product="receivables",
-        program=chain.program,
-        requested_amount=Decimal(amount),
-        invoices=[i.pk for i in invoices],
-    )
-    svc.financing_request_submit(
-        request_id=request.pk, applicant=chain.supplier, actor=chain.supplier_maker
-    )
-    return svc.financing_request_screen(request_id=request.pk)
 
 
 def approved(chain, invoices, amount: str) -> FinancingRequest:

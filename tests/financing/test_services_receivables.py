@@ -11,23 +11,9 @@ from financing.services import requests as svc
 from scf_platform.errors import IllegalTransition, NotPermitted
 from suppliers.models import InvoiceStatus
 from tests.financing.factories import make_chain, today
+from tests.financing.factories import submit_request as submitted
 
 pytestmark = pytest.mark.django_db
-
-
-def submitted(chain, invoices, amount):
-    request = svc.financing_request_create(
-        applicant=chain.supplier,
-        actor=chain.supplier_maker,
-        product="receivables",
-        program=chain.program,
-        requested_amount=Decimal(amount),
-        invoices=[i.pk for i in invoices],
-    )
-    svc.financing_request_submit(
-        request_id=request.pk, applicant=chain.supplier, actor=chain.supplier_maker
-    )
-    return svc.financing_request_screen(request_id=request.pk)
 
 
 def test_the_whole_flow_act_360_with_two_part_repayment():

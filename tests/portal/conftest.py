@@ -3,13 +3,13 @@ brought to a given state through the services."""
 
 import html
 import re
-from decimal import Decimal
 
 import pytest
 from django.test import Client
 
 from financing.services import requests as svc
 from tests.financing.factories import make_chain
+from tests.financing.factories import submit_request as submitted
 
 
 @pytest.fixture(autouse=True)
@@ -38,24 +38,6 @@ def chain(db):
 def other_chain(db):
     """Another bank, core enterprise and supplier who share nothing with `chain`."""
     return make_chain(prefix="Other ")
-
-
-def submitted(chain, invoices, amount, *, screen=True):
-    request = svc.financing_request_create(
-        applicant=chain.supplier,
-        actor=chain.supplier_maker,
-        product="receivables",
-        program=chain.program,
-        requested_amount=Decimal(amount),
-        invoices=[i.pk for i in invoices],
-    )
-    svc.financing_request_submit(
-        request_id=request.pk, applicant=chain.supplier, actor=chain.supplier_maker
-    )
-    if screen:
-        return svc.financing_request_screen(request_id=request.pk)
-    request.refresh_from_db()
-    return request
 
 
 def approved(chain, amount="90000.00"):
