@@ -12,7 +12,18 @@ TEST_ENV := DATABASE_URL=postgres://scf_owner@127.0.0.1:5432/scf \
 	DATABASE_APP_URL=postgres://scf_app@127.0.0.1:5432/scf \
 	REDIS_URL=redis://127.0.0.1:6379/15
 
-.PHONY: install run test lint services demo migrate bench clean
+.PHONY: install run test test-reliability lint services demo migrate bench clean
+
+# The long reliability runs (faults, fuzzing) have their own target; `make test` leaves them out.
+PYTEST_ARGS ?= -m "not reliability"
+# Benchmark sizes (bench/run.py --help); small by default, e.g. BENCH_SCALE_LARGE=1000000.
+BENCH_REQUESTS ?= 200
+BENCH_ROUNDS ?= 5
+BENCH_SCREEN ?= 150
+BENCH_IMPORT_ROWS ?= 5000
+BENCH_SCALE_SMALL ?= 10000
+BENCH_SCALE_LARGE ?= 100000
+LEDGER_BENCH_ARGS ?=
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,6 +54,16 @@ test: install services
 	$(BIN)/ruff check .
 	$(TEST_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
 	$(TEST_ENV) $(BIN)/pytest $(PYTEST_ARGS)
+
+test-reliability: install services
+	$(TEST_ENV) $(BIN)/pytest -m reliability tests/reliability
+
+bench: install services
+	$(TEST_ENV) $(BIN)/python bench/run.py --requests $(BENCH_REQUESTS) --rounds $(BENCH_ROUNDS) \
+		--screen $(BENCH_SCREEN) --import-rows $(BENCH_IMPORT_ROWS) \
+		--scale-small $(BENCH_SCALE_SMALL) --scale-large $(BENCH_SCALE_LARGE)
+	if [ -f bench/ledger_bench.py ]; then \
+		$(TEST_ENV) $(BIN)/python bench/ledger_bench.py $(LEDGER_BENCH_ARGS); fi
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache

@@ -1,5 +1,7 @@
 """Celery tasks of financing: thin, idempotent, each calling one service."""
 
+from datetime import timedelta
+
 from django.db import OperationalError
 
 from financing.services import requests
@@ -24,3 +26,12 @@ def requests_daily_run() -> dict:
 @tenant_task()
 def requests_escalate() -> int:
     return requests.requests_escalate_waiting()
+
+
+@tenant_task()
+def requests_requeue_stale(older_than_seconds: int | None = None) -> int:
+    """Beat: screening queued again for submitted requests whose task was lost (platform
+    scope)."""
+    if older_than_seconds is None:
+        return requests.requests_requeue_stale()
+    return requests.requests_requeue_stale(older_than=timedelta(seconds=older_than_seconds))

@@ -365,13 +365,18 @@ def financing_request_submit(*, request_id: int, applicant: Organization, actor)
             parties=[request.applicant_id, request.bank_id, request.core_enterprise_id],
             payload=request_payload(request),
         )
-        # Queued by name: the task module imports this one, not the other way round.
+        # Queued by name: the task module imports this one, not the other way round. Robust:
+        # with the broker down the submit still stands (it is committed), and
+        # requests_requeue_stale queues the screening again.
         transaction.on_commit(
-            lambda: app.send_task(
-                SCREEN_TASK, args=[request.pk], kwargs={"scope": {"organization_id": applicant.pk}}
-            )
+            lambda: _queue_screening(request.pk, applicant_id=applicant.pk), robust=True
         )
     return request
+
+
+def _queue_screening(request_id: int, *, applicant_id: int) -> None:
+    scope = {"organization_id": applicant_id}
+    app.send_task(SCREEN_TASK, args=[request_id], kwargs={"scope": scope})
 
 
 def _check(checks: list, code: str, passed: bool, message: str) -> None:
@@ -969,3 +974,23 @@ def _escalate(request: FinancingRequest, now) -> bool:
             % {"id": request.pk, "h": hours, "s": request.program.sla_hours},
         )
     return True
+
+
+# A submitted request whose screening task was lost (a broker restarted with nothing on disk) is
+# queued again after this long; a duplicate task finds the request screened and does nothing.
+REQUEUE_SUBMITTED_AFTER = timedelta(minutes=5)
+
+
+def requests_requeue_stale(*, older_than: timedelta = REQUEUE_SUBMITTED_AFTER, now=None) -> int:
+    """Queue screening again for every request still `submitted` `older_than` after its submit.
+    The database, not the broker, says what still needs screening: the submit is committed
+    before its task is sent. Returns how many were queued."""
+    now = now or timezone.now()
+    stale = list(
+        FinancingRequest.objects.filter(status=S.SUBMITTED, submitted_at__lte=now - older_than)
+        .order_by("pk")
+        .values_list("pk", "applicant_id")
+    )
+    for request_id, applicant_id in stale:
+        _queue_screening(request_id, applicant_id=applicant_id)
+    return len(stale)

@@ -15,6 +15,7 @@ from scf_platform.api.serializers import (
     MemberCreateSerializer,
     MemberSerializer,
     MeSerializer,
+    OrganizationCreateSerializer,
     OrganizationSerializer,
 )
 from scf_platform.api.views import ActingAPIView, TenantViewSet
@@ -64,13 +65,17 @@ class OrganizationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tena
             return [IsAuthenticated(), IsOperator()]
         return super().get_permissions()
 
+    @extend_schema(request=OrganizationCreateSerializer, responses={201: OrganizationSerializer})
     def create(self, request):
-        serializer = OrganizationSerializer(data=request.data)
+        serializer = OrganizationCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         organization = services.organization_create(**serializer.validated_data)
         return Response(OrganizationSerializer(organization).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=MemberCreateSerializer, responses=MemberSerializer)
+    @extend_schema(methods=["GET"], responses=MemberSerializer(many=True))
+    @extend_schema(
+        methods=["POST"], request=MemberCreateSerializer, responses={201: MemberSerializer}
+    )
     @action(detail=True, methods=["get", "post"])
     def members(self, request, pk=None):
         organization = self.get_object()

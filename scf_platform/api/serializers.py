@@ -12,14 +12,24 @@ class OrganizationBriefSerializer(serializers.ModelSerializer):
 
 
 class OrganizationSerializer(serializers.ModelSerializer):
+    """An organization as answered: of any kind, the operator's own included."""
+
+    class Meta:
+        model = Organization
+        fields = ["id", "name", "kind", "credit_code", "status", "language", "created_at"]
+        read_only_fields = fields
+
+
+class OrganizationCreateSerializer(serializers.ModelSerializer):
+    """What the operator sends to create one: any kind but the operator."""
+
     kind = serializers.ChoiceField(
         choices=[k for k in OrganizationKind.choices if k[0] != OrganizationKind.OPERATOR]
     )
 
     class Meta:
         model = Organization
-        fields = ["id", "name", "kind", "credit_code", "status", "language", "created_at"]
-        read_only_fields = ["id", "status", "created_at"]
+        fields = ["name", "kind", "credit_code", "language"]
 
 
 class MembershipOfUserSerializer(serializers.ModelSerializer):

@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from rest_framework import serializers
-from rest_framework.exceptions import ParseError
+from rest_framework.exceptions import APIException, ParseError
 from rest_framework.parsers import JSONParser
 
 from scf_platform.money import parse_money
@@ -24,16 +24,28 @@ def _refuse_constant(name: str):
     raise ValueError(f"{name} is not a number")
 
 
+class RequestBodyTooLarge(APIException):
+    status_code = 413
+    default_detail = "The request body is too large."
+    default_code = "request_too_large"
+
+
 class ExactJSONParser(JSONParser):
     """JSON with its numbers kept as written: `1000.005` reaches the serializer as
     Decimal("1000.005") (and is refused there), not as a float rounded to 1000.0; NaN and
-    Infinity are refused outright."""
+    Infinity are refused outright. A body over DATA_UPLOAD_MAX_MEMORY_SIZE is refused (413)
+    before it is parsed: DRF reads the stream itself, past Django's own check of that limit."""
 
     def parse(self, stream, media_type=None, parser_context=None):
         encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        body = stream.read() if limit is None else stream.read(limit + 1)
+        if limit is not None and len(body) > limit:
+            raise RequestBodyTooLarge()
         try:
-            text = codecs.getreader(encoding)(stream)
-            return json.load(text, parse_float=Decimal, parse_constant=_refuse_constant)
+            return json.loads(
+                codecs.decode(body, encoding), parse_float=Decimal, parse_constant=_refuse_constant
+            )
         except ValueError as error:
             raise ParseError(f"JSON parse error - {error}") from None
 
