@@ -2,8 +2,10 @@
 made it; the task issues it once (a repeat or a redelivery finds it issued and does nothing)."""
 
 import logging
+from datetime import timedelta
 
 from django.db import OperationalError, transaction
+from django.utils import timezone
 
 from financing import documents
 from scf_platform.celery import tenant_task
@@ -17,6 +19,22 @@ PLATFORM_SCOPE = {"system": True}
 @tenant_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=10)
 def issue_document(kind: str, subject: str) -> int:
     return documents.document_issue(kind=kind, subject=subject).pk
+
+
+@tenant_task()
+def documents_issue_missing(older_than_seconds: int = 600) -> int:
+    """Beat: queue every document owed for longer than `older_than_seconds` and never issued
+    (platform scope). A document issued meanwhile makes the queued task a no-op."""
+    before = timezone.now() - timedelta(seconds=older_than_seconds)
+    missing = documents.documents_missing(before=before)
+    for kind, subject in missing:
+        transaction.on_commit(
+            lambda kind=kind, subject=subject: issue_document.delay(
+                kind=kind, subject=subject, scope=PLATFORM_SCOPE
+            ),
+            robust=True,
+        )
+    return len(missing)
 
 
 def document_queue_on_event(sender, *, kind: str, subject: str, **kwargs) -> None:

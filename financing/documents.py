@@ -10,12 +10,14 @@ from decimal import Decimal
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import CharField, Exists, OuterRef, Value
+from django.db.models.functions import Cast, Concat
 from django.template.loader import render_to_string
 from django.utils import formats, timezone, translation
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from financing.models import Document, DocumentKind, FinancingRequest, Repayment
+from financing.models import Document, DocumentKind, FinancingRequest, Repayment, RequestStatus
 from scf_platform.business_events import business_event_record, business_transaction_begin
 from scf_platform.models import Organization
 from scf_platform.money import round_half_up
@@ -452,3 +454,57 @@ def request_visible(*, organization: Organization | None, pk: int) -> FinancingR
 def request_document(*, organization: Organization | None, request: FinancingRequest, kind: str):
     """The request's document of `kind` as the organization sees it; None until it is issued."""
     return Document.objects.visible_to(organization).filter(request=request, kind=kind).first()
+
+
+def _without_document(queryset, kind: str, prefix: str):
+    """The rows of `queryset` whose document of `kind` (subject `prefix:<pk>`) was not issued."""
+    issued = Document.objects.filter(kind=kind, subject=OuterRef("document_subject"))
+    return (
+        queryset.annotate(document_subject=Concat(Value(prefix), Cast("pk", CharField())))
+        .exclude(Exists(issued))
+        .order_by("pk")
+    )
+
+
+def documents_missing(*, before: datetime, limit: int = 200) -> list[tuple[str, str]]:
+    """(kind, subject) of the documents whose event happened before `before` but which were never
+    issued: their task was lost (a broker down when the change committed). The database says
+    what is owed, so a sweeper can issue it late rather than never."""
+    approved = (
+        RequestStatus.APPROVED,
+        RequestStatus.DISBURSED,
+        RequestStatus.OVERDUE,
+        RequestStatus.SETTLED,
+        RequestStatus.DEFAULTED,
+    )
+    owed = [
+        (
+            DocumentKind.CONFIRMATION_LETTER,
+            "invoice:",
+            Invoice.objects.filter(confirmed_at__lte=before),
+        ),
+        (
+            DocumentKind.ASSIGNMENT_NOTICE,
+            "request:",
+            FinancingRequest.objects.filter(status__in=approved, decided_at__lte=before),
+        ),
+        (
+            DocumentKind.FINANCING_AGREEMENT,
+            "request:",
+            FinancingRequest.objects.filter(disbursed_at__lte=before),
+        ),
+        (
+            DocumentKind.REPAYMENT_STATEMENT,
+            "request:",
+            FinancingRequest.objects.filter(status=RequestStatus.SETTLED, settled_at__lte=before),
+        ),
+    ]
+    missing: list[tuple[str, str]] = []
+    for kind, prefix, queryset in owed:
+        subjects = _without_document(queryset, kind, prefix).values_list(
+            "document_subject", flat=True
+        )
+        missing.extend((str(kind), subject) for subject in subjects[: limit - len(missing)])
+        if len(missing) >= limit:
+            break
+    return missing

@@ -47,6 +47,11 @@ app.conf.update(
             "schedule": 300.0,
             "kwargs": {"scope": {"system": True}},
         },
+        "financing-documents-missing": {
+            "task": "financing.document_tasks.documents_issue_missing",
+            "schedule": 600.0,
+            "kwargs": {"scope": {"system": True}},
+        },
         "ledger-checkpoint": {
             "task": "ledger.tasks.checkpoint_sign",
             "schedule": 600.0,
