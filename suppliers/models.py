@@ -72,9 +72,12 @@ class InvoiceQuerySet(TenantQuerySet):
 class Invoice(TenantModel):
     """A receivable: what the buyer owes the seller, and (once confirmed) undertakes to pay."""
 
-    seller = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="invoices_sold")
+    # No index of their own: each leads invoice_by_seller / invoice_by_buyer (below).
+    seller = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="invoices_sold", db_index=False
+    )
     buyer = models.ForeignKey(
-        Organization, on_delete=models.PROTECT, related_name="invoices_bought"
+        Organization, on_delete=models.PROTECT, related_name="invoices_bought", db_index=False
     )
     number = models.CharField(_("number"), max_length=64)
     issue_date = models.DateField(_("issue date"))
@@ -112,6 +115,13 @@ class Invoice(TenantModel):
         indexes = [
             models.Index(fields=["seller", "status", "-created_at"]),
             models.Index(fields=["buyer", "status", "-created_at"]),
+            # The invoice list, one party at a time (TenantQuerySet.visible_parts): each index
+            # holds a party's invoices in the list's order; the other party at the end (which
+            # the row-level security policy reads) lets the list's count skip the table.
+            models.Index(
+                fields=["seller", "-created_at", "-id", "buyer"], name="invoice_by_seller"
+            ),
+            models.Index(fields=["buyer", "-created_at", "-id", "seller"], name="invoice_by_buyer"),
         ]
 
     def __str__(self) -> str:

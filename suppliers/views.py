@@ -153,8 +153,7 @@ def invoice_list(request):
     organization = acting_organization(request, OrganizationKind.ENTERPRISE)
     filters = InvoiceFilterForm(request.GET or None, parties=buyers_of(organization))
     invoices = filters.apply(
-        Invoice.objects.visible_to(organization)
-        .filter(seller=organization)
+        Invoice.objects.where_party("seller", organization)
         .select_related("buyer")
         .order_by("-created_at", "-id")
     )
@@ -304,8 +303,7 @@ def payable_list(request):
         params["status"] = InvoiceStatus.UPLOADED
     filters = InvoiceFilterForm(params, parties=sellers_to(organization), party_field="seller")
     invoices = filters.apply(
-        Invoice.objects.visible_to(organization)
-        .filter(buyer=organization)
+        Invoice.objects.where_party("buyer", organization)
         .select_related("seller")
         .order_by("due_date", "pk")
     )

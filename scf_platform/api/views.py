@@ -1,12 +1,17 @@
 """Base API views: resolve the acting organization after authentication, scope every queryset."""
 
+from collections.abc import Callable
+
 from django.core.exceptions import ImproperlyConfigured
-from rest_framework import exceptions, viewsets
+from django.db import connection
+from django.db.models import QuerySet
+from rest_framework import exceptions, mixins, viewsets
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
 from scf_platform.acting import SESSION_KEY, ActingOrganizationError, resolve_acting
+from scf_platform.api.pagination import DisjointUnion
 from scf_platform.api.permissions import ActsForOrganization
 
 
@@ -53,11 +58,12 @@ class TenantViewSet(ActingOrganizationMixin, viewsets.GenericViewSet):
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
-        if "get_queryset" in cls.__dict__:
-            raise TypeError(
-                f"{cls.__name__} overrides get_queryset; give base_queryset() instead so that "
-                "tenant scoping cannot be skipped"
-            )
+        for scoping in ("get_queryset", "get_queryset_parts"):
+            if scoping in cls.__dict__:
+                raise TypeError(
+                    f"{cls.__name__} overrides {scoping}; give base_queryset() instead so that "
+                    "tenant scoping cannot be skipped"
+                )
 
     queryset = None
     # Directory-like endpoints (organizations) are open in full to the platform operator.
@@ -72,3 +78,29 @@ class TenantViewSet(ActingOrganizationMixin, viewsets.GenericViewSet):
         if self.operator_sees_all and self.acting.is_operator:
             return self.base_queryset()
         return self.base_queryset().visible_to(self.organization)
+
+    def get_queryset_parts(self, refine: Callable[[QuerySet], QuerySet] | None = None) -> list:
+        """get_queryset() as disjoint querysets whose union it is (TenantQuerySet.visible_parts).
+        `refine` (a list's filter backends, which add conditions and read no rows) runs once,
+        before the split; the scoping is applied to what it returns."""
+        queryset = self.base_queryset()
+        if refine is not None:
+            queryset = refine(queryset)
+        if self.operator_sees_all and self.acting.is_operator:
+            return [queryset]
+        return queryset.visible_parts(self.organization)
+
+
+class PartyListModelMixin(mixins.ListModelMixin):
+    """`list` for a TenantViewSet whose rows an organization holds as one party or another (an
+    invoice's seller or buyer): each party's rows are filtered and read on their own, through an
+    index in the list's order, and merged; so a page and its count cost what the page needs, not
+    what the organization has accumulated. Answers exactly what ListModelMixin would."""
+
+    def list(self, request, *args, **kwargs):
+        if self.paginator is None or not connection.features.supports_slicing_ordering_in_compound:
+            # Unpaged, or SQLite (development), which cannot union limited parts: one OR query.
+            return super().list(request, *args, **kwargs)
+        parts = self.get_queryset_parts(refine=self.filter_queryset)
+        page = self.paginate_queryset(DisjointUnion(parts))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)

@@ -9,7 +9,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from scf_platform.api.permissions import role_required
-from scf_platform.api.views import TenantViewSet
+from scf_platform.api.views import PartyListModelMixin, TenantViewSet
 from scf_platform.idempotency import idempotent
 from scf_platform.models import OrganizationKind, Role
 from suppliers import services
@@ -90,8 +90,9 @@ class InvoiceFilter(filters.FilterSet):
 @extend_schema_view(
     list=extend_schema(description="Invoices the acting organization sold or bought."),
 )
-class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RoleCheckedViewSet):
-    """Receivables: the seller uploads them, the buyer confirms (确权) or disputes them."""
+class InvoiceViewSet(PartyListModelMixin, mixins.RetrieveModelMixin, RoleCheckedViewSet):
+    """Receivables: the seller uploads them, the buyer confirms (确权) or disputes them. The list
+    reads the invoices sold and those bought apart and merges them (PartyListModelMixin)."""
 
     queryset = Invoice.objects.all()
     serializer_class = InvoiceSerializer
