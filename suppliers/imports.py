@@ -11,16 +11,21 @@ from decimal import Decimal
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeElementTree
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from scf_platform.models import Organization
 from scf_platform.money import parse_money
 from suppliers.models import Invoice, InvoiceSource
-from suppliers.services import invoice_create, invoice_validate
+from suppliers.services import (
+    InvoiceDraft,
+    already_uploaded_message,
+    buyers_supplied,
+    invoice_errors,
+    invoices_create_many,
+    numbers_uploaded,
+)
 
-DEFAULT_MAX_BYTES = 5 * 1024 * 1024
+DEFAULT_MAX_BYTES = 16 * 1024 * 1024
 DEFAULT_MAX_ROWS = 100_000
 CSV_HEADER = ("number", "buyer_credit_code", "issue_date", "due_date", "currency", "amount")
 UTF8_BOM = b"\xef\xbb\xbf"
@@ -33,7 +38,7 @@ UBL_NAMESPACES = {
     "cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
     "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",
 }
-# What the file calls the buyer; invoice_validate reports it as "buyer".
+# What the file calls the buyer; invoice_errors reports it as "buyer".
 BUYER_FIELD = "buyer_credit_code"
 
 
@@ -301,83 +306,122 @@ def parse_iso_date(text: str) -> date:
     return date.fromisoformat(text)
 
 
-@dataclass
+@dataclass(slots=True)
 class _RowValues:
-    values: dict
+    row: int
+    buyer: Organization | None
+    number: str
+    issue_date: date
+    due_date: date
+    currency: str
+    amount: Decimal
     errors: dict[str, list[str]]
-    # Fields that failed to parse: invoice_validate sees a harmless stand-in for them.
+    # Fields that failed to parse: the rules see a harmless stand-in for them, and what they
+    # say about it is not reported.
     unparsed: set[str]
 
+    def rule_errors(self, *, supplied: Set[int], already_uploaded: bool) -> dict[str, list[str]]:
+        """invoice_errors for this row, named as the file names the fields."""
+        errors = invoice_errors(
+            buyer=self.buyer,
+            supplies_buyer=self.buyer is not None and self.buyer.pk in supplied,
+            number=self.number,
+            already_uploaded=already_uploaded,
+            issue_date=self.issue_date,
+            due_date=self.due_date,
+            currency=self.currency,
+            amount=self.amount,
+        )
+        return {
+            (BUYER_FIELD if key == "buyer" else key): messages
+            for key, messages in errors.items()
+            if key not in self.unparsed
+        }
 
-def _row_values(row: ImportRow, buyers: dict[str, Organization]) -> _RowValues:
-    errors = {key: list(messages) for key, messages in row.errors.items()}
-    unparsed = {"buyer" if key == BUYER_FIELD else key for key in errors}
-    required = _("This field is required.")
 
-    def refuse(name: str, message: str) -> None:
-        unparsed.add("buyer" if name == BUYER_FIELD else name)
-        if name not in errors or message != required:
+class _RowParser:
+    """Turns rows' text into values. Dates are remembered: a file repeats the same few."""
+
+    def __init__(self, buyers: dict[str, Organization]) -> None:
+        self.buyers = buyers
+        self.dates: dict[str, date] = {}
+        self.number_max_length = Invoice._meta.get_field("number").max_length
+
+    def parse(self, row: ImportRow) -> _RowValues:
+        errors = {key: list(messages) for key, messages in row.errors.items()}
+        unparsed = {"buyer" if key == BUYER_FIELD else key for key in errors}
+
+        def refuse(name: str, message: str | None = None) -> None:
+            """No `message`: the field is required (which reading the file may have said
+            already, in its own words)."""
+            unparsed.add("buyer" if name == BUYER_FIELD else name)
+            if message is None:
+                if name in errors:
+                    return
+                message = _("This field is required.")
             _add(errors, name, message)
 
-    number = row.number.strip()
-    max_length = Invoice._meta.get_field("number").max_length
-    if len(number) > max_length:
-        refuse(
-            "number", _("An invoice number has at most %(max)d characters.") % {"max": max_length}
-        )
-    if not row.buyer_credit_codes:
-        refuse(BUYER_FIELD, required)
-    buyer = next((buyers[code] for code in row.buyer_credit_codes if code in buyers), None)
-    currency = row.currency.strip()
-    if not currency:
-        refuse("currency", required)
+        number = row.number.strip()
+        if len(number) > self.number_max_length:
+            refuse(
+                "number",
+                _("An invoice number has at most %(max)d characters.")
+                % {"max": self.number_max_length},
+            )
+        if not row.buyer_credit_codes:
+            refuse(BUYER_FIELD)
+        buyer = None
+        for code in row.buyer_credit_codes:
+            if code in self.buyers:
+                buyer = self.buyers[code]
+                break
+        currency = row.currency.strip()
+        if not currency:
+            refuse("currency")
 
-    dates: dict[str, date] = {}
-    for name in ("issue_date", "due_date"):
-        text = getattr(row, name).strip()
-        if not text:
-            refuse(name, required)
-            continue
+        issue_date = self._date(row.issue_date, "issue_date", refuse)
+        due_date = self._date(row.due_date, "due_date", refuse)
+        # A stand-in that can never put the due date before the issue date.
+        stand_in = issue_date or due_date or date(2000, 1, 1)
+
+        amount = Decimal("1")
+        if not row.amount.strip():
+            refuse("amount")
+        else:
+            try:
+                amount = parse_money(row.amount)
+            except ValueError:
+                refuse(
+                    "amount",
+                    _(
+                        "Enter a positive amount like 1234.50: digits and at most two decimals, "
+                        "no sign, exponent or thousands separator."
+                    ),
+                )
+        return _RowValues(
+            row=row.row,
+            buyer=buyer,
+            number=number,
+            issue_date=issue_date or stand_in,
+            due_date=due_date or stand_in,
+            currency=currency,
+            amount=amount,
+            errors=errors,
+            unparsed=unparsed,
+        )
+
+    def _date(self, text: str, name: str, refuse) -> date | None:
+        if text in self.dates:
+            return self.dates[text]
+        if not text.strip():
+            refuse(name)
+            return None
         try:
-            dates[name] = parse_iso_date(text)
+            parsed = self.dates[text] = parse_iso_date(text)
         except ValueError:
             refuse(name, _("Enter a date as YYYY-MM-DD."))
-    # A stand-in that can never put the due date before the issue date.
-    stand_in = dates.get("issue_date") or dates.get("due_date") or date(2000, 1, 1)
-
-    amount = Decimal("1")
-    if not row.amount.strip():
-        refuse("amount", required)
-    else:
-        try:
-            amount = parse_money(row.amount)
-        except ValueError:
-            refuse(
-                "amount",
-                _(
-                    "Enter a positive amount like 1234.50: digits and at most two decimals, "
-                    "no sign, exponent or thousands separator."
-                ),
-            )
-
-    values = {
-        "buyer": buyer,
-        "number": number,
-        "issue_date": dates.get("issue_date", stand_in),
-        "due_date": dates.get("due_date", stand_in),
-        "currency": currency,
-        "amount": amount,
-    }
-    return _RowValues(values=values, errors=errors, unparsed=unparsed)
-
-
-def _field_errors(error: ValidationError, *, skip: Set[str] = frozenset()) -> dict[str, list[str]]:
-    """invoice_validate's field errors, named as the file names them."""
-    return {
-        (BUYER_FIELD if key == "buyer" else key): messages
-        for key, messages in error.message_dict.items()
-        if key not in skip
-    }
+            return None
+        return parsed
 
 
 def _merge(errors: dict[str, list[str]], more: dict[str, list[str]]) -> dict[str, list[str]]:
@@ -401,8 +445,12 @@ def _buyers_by_credit_code(rows: list[ImportRow]) -> dict[str, Organization]:
 
 
 def invoices_import(*, seller: Organization, actor, filename: str, content: bytes) -> ImportReport:
-    """Read a CSV or UBL file of the seller's invoices and land every good row, each in its own
-    savepoint; bad rows are reported with their field errors and write nothing.
+    """Read a CSV or UBL file of the seller's invoices and land every good row; bad rows are
+    reported with their field errors and write nothing.
+
+    The rules are invoice_create's (invoice_errors), with what they need from the database
+    asked once for the file; the good rows land together (invoices_create_many), and a row whose
+    number someone else uploads meanwhile is reported as already uploaded.
 
     Raises ImportFileTooLarge or ImportFileError (before anything is written) when the file as a
     whole cannot be taken. Runs in the caller's transaction.
@@ -413,38 +461,72 @@ def invoices_import(*, seller: Organization, actor, filename: str, content: byte
     file_format, rows = invoice_rows_read(content)
     source = InvoiceSource.UBL if file_format == "ubl" else InvoiceSource.CSV
     report = ImportReport(filename=filename, format=file_format)
+
     buyers = _buyers_by_credit_code(rows)
+    supplied = buyers_supplied(seller=seller, buyer_ids=[buyer.pk for buyer in buyers.values()])
+    uploaded = numbers_uploaded(
+        seller=seller, numbers={number for row in rows if (number := row.number.strip())}
+    )
+    parser = _RowParser(buyers)
+    drafts: list[tuple[int, InvoiceDraft]] = []
+    # Rows repeating a number of an earlier row: whether that number is uploaded (which the
+    # rules report too) is known once the earlier row has landed or not.
+    repeats: list[_RowValues] = []
     first_row_of: dict[str, int] = {}
-    with transaction.atomic():
-        for row in rows:
-            if "non_field_errors" in row.errors:
-                # The row's shape is wrong (its columns): its fields cannot be told apart.
-                report.rejected.append(RowRejection(row=row.row, errors=row.errors))
-                continue
-            parsed = _row_values(row, buyers)
-            errors, values = parsed.errors, parsed.values
-            number = values["number"]
-            if number in first_row_of:
-                _add(
-                    errors,
-                    "number",
-                    _("Invoice number %(number)s is already in row %(row)d of this file.")
-                    % {"number": number, "row": first_row_of[number]},
+    for row in rows:
+        if "non_field_errors" in row.errors:
+            # The row's shape is wrong (its columns): its fields cannot be told apart.
+            report.rejected.append(RowRejection(row=row.row, errors=row.errors))
+            continue
+        values = parser.parse(row)
+        number = values.number
+        if number in first_row_of:
+            _add(
+                values.errors,
+                "number",
+                _("Invoice number %(number)s is already in row %(row)d of this file.")
+                % {"number": number, "row": first_row_of[number]},
+            )
+            report.rejected.append(RowRejection(row=row.row, errors=values.errors))
+            repeats.append(values)
+            continue
+        if number:
+            first_row_of[number] = row.row
+        errors = _merge(
+            values.errors,
+            values.rule_errors(supplied=supplied, already_uploaded=number in uploaded),
+        )
+        if errors:
+            report.rejected.append(RowRejection(row=row.row, errors=errors))
+            continue
+        draft = InvoiceDraft(
+            seller_id=seller.pk,
+            buyer_id=values.buyer.pk,
+            number=number,
+            issue_date=values.issue_date,
+            due_date=values.due_date,
+            currency=values.currency,
+            amount=values.amount,
+        )
+        drafts.append((row.row, draft))
+
+    landed = invoices_create_many(
+        seller=seller, actor=actor, source=source, drafts=[draft for _, draft in drafts]
+    )
+    for row_number, draft in drafts:
+        if draft.pk is None:
+            # Uploaded by someone else since the numbers were looked up: the constraint decided.
+            report.rejected.append(
+                RowRejection(
+                    row=row_number, errors={"number": [already_uploaded_message(draft.number)]}
                 )
-            elif number:
-                first_row_of[number] = row.row
-            if errors:
-                try:
-                    invoice_validate(seller=seller, **values)
-                except ValidationError as error:
-                    _merge(errors, _field_errors(error, skip=parsed.unparsed))
-                report.rejected.append(RowRejection(row=row.row, errors=errors))
-                continue
-            try:
-                with transaction.atomic():
-                    invoice = invoice_create(seller=seller, actor=actor, source=source, **values)
-            except ValidationError as error:
-                report.rejected.append(RowRejection(row=row.row, errors=_field_errors(error)))
-                continue
-            report.invoice_ids.append(invoice.pk)
+            )
+        uploaded.add(draft.number)
+    for values in repeats:
+        _merge(
+            values.errors,
+            values.rule_errors(supplied=supplied, already_uploaded=values.number in uploaded),
+        )
+    report.invoice_ids = [draft.pk for draft in landed]
+    report.rejected.sort(key=lambda rejection: rejection.row)
     return report

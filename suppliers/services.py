@@ -1,21 +1,39 @@
 """Writes of the supply chain: trade links, invoices, and the buyer's confirmation (确权)."""
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from itertools import islice
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from scf_platform.business_events import business_event_record, business_transaction_begin
+from scf_platform.bulk_sql import array_literal
+from scf_platform.business_events import (
+    BusinessEvent,
+    business_event_record,
+    business_event_record_many,
+    business_transaction_begin,
+)
 from scf_platform.errors import IllegalTransition, NotPermitted
 from scf_platform.models import Organization, OrganizationKind
 from scf_platform.notifications import notify
-from suppliers.models import Invoice, InvoiceEvent, InvoiceSource, InvoiceStatus, TradeLink
-from suppliers.selectors import trade_link_exists
+from suppliers.models import (
+    Invoice,
+    InvoiceEvent,
+    InvoiceSource,
+    InvoiceStatus,
+    LinkRole,
+    TradeLink,
+)
 
 CURRENCIES = {"CNY", "USD", "EUR", "HKD", "JPY", "GBP"}
+# Bulk upload: invoice numbers looked up per query (SQLite), invoices landed per statement.
+NUMBERS_PER_QUERY = 500
+LAND_BATCH = 2000
 
 
 def trade_link_create(*, core_enterprise: Organization, counterparty: Organization, role: str):
@@ -29,7 +47,7 @@ def trade_link_create(*, core_enterprise: Organization, counterparty: Organizati
     return link
 
 
-def invoice_payload(invoice: Invoice) -> dict:
+def invoice_payload(invoice: "Invoice | InvoiceDraft") -> dict:
     return {
         "invoice": invoice.pk,
         "number": invoice.number,
@@ -43,6 +61,17 @@ def invoice_payload(invoice: Invoice) -> dict:
     }
 
 
+def _business_event(
+    invoice: "Invoice | InvoiceDraft", *, from_status: str, to_status: str, reason: str = ""
+) -> BusinessEvent:
+    return BusinessEvent(
+        kind=f"invoice.{to_status}",
+        subject=f"invoice:{invoice.pk}",
+        parties=[invoice.seller_id, invoice.buyer_id],
+        payload={**invoice_payload(invoice), "from": from_status, "reason": reason},
+    )
+
+
 def _event(invoice: Invoice, *, actor, actor_organization, from_status, to_status, reason=""):
     InvoiceEvent.objects.create(
         invoice=invoice,
@@ -54,12 +83,92 @@ def _event(invoice: Invoice, *, actor, actor_organization, from_status, to_statu
         to_status=to_status,
         reason=reason,
     )
+    event = _business_event(invoice, from_status=from_status, to_status=to_status, reason=reason)
     business_event_record(
-        kind=f"invoice.{to_status}",
-        subject=f"invoice:{invoice.pk}",
-        parties=[invoice.seller_id, invoice.buyer_id],
-        payload={**invoice_payload(invoice), "from": from_status, "reason": reason},
+        kind=event.kind, subject=event.subject, parties=event.parties, payload=event.payload
     )
+
+
+# The rules of an invoice ------------------------------------------------------------------------
+# One set of rules for one invoice (invoice_validate) and for a file of them (suppliers.imports):
+# the database is asked what the rules need once per invoice or once per file, and
+# invoice_errors applies them.
+
+
+def buyers_supplied(*, seller: Organization, buyer_ids: Iterable[int]) -> set[int]:
+    """Of these buyers, the ones the seller supplies: a supplier link from the buyer (a core
+    enterprise) to the seller."""
+    return set(
+        TradeLink.objects.filter(
+            core_enterprise_id__in=set(buyer_ids), counterparty=seller, role=LinkRole.SUPPLIER
+        ).values_list("core_enterprise_id", flat=True)
+    )
+
+
+def numbers_uploaded(*, seller: Organization, numbers: Iterable[str]) -> set[str]:
+    """Of these invoice numbers, the ones the seller already uploaded (any number of them)."""
+    numbers = sorted(set(numbers))
+    if connection.vendor == "postgresql":
+        # One array parameter: a list of thousands of values costs more to plan than to run.
+        with connection.cursor() as cursor:
+            cursor.execute(_NUMBERS_UPLOADED, [seller.pk, array_literal(numbers)])
+            return {number for (number,) in cursor.fetchall()}
+    found: set[str] = set()
+    for start in range(0, len(numbers), NUMBERS_PER_QUERY):
+        found.update(
+            Invoice.objects.filter(
+                seller=seller, number__in=numbers[start : start + NUMBERS_PER_QUERY]
+            ).values_list("number", flat=True)
+        )
+    return found
+
+
+_NUMBERS_UPLOADED = (
+    "SELECT number FROM suppliers_invoice WHERE seller_id = %s AND number = ANY(%s::text[])"
+)
+
+
+def invoice_errors(
+    *,
+    buyer: Organization | None,
+    supplies_buyer: bool,
+    number: str,
+    already_uploaded: bool,
+    issue_date: date,
+    due_date: date,
+    currency: str,
+    amount: Decimal,
+) -> dict[str, list[str]]:
+    """The rules of an invoice, as field errors (all of them at once), given what the database
+    says: whether the seller supplies `buyer` and has already uploaded `number` (stripped)."""
+    errors: dict[str, list[str]] = {}
+    if not number:
+        errors["number"] = [_("An invoice number is required.")]
+    elif not number.isascii() or not number.isprintable():
+        # Look-alike characters (full-width digits, Cyrillic letters) would make twins that
+        # compare different; invoice numbers are plain printable ASCII.
+        errors["number"] = [
+            _("An invoice number may contain only plain ASCII letters, digits and punctuation.")
+        ]
+    if buyer is None:
+        errors["buyer"] = [_("Unknown buyer.")]
+    elif not supplies_buyer:
+        errors["buyer"] = [_("You are not a supplier of this buyer.")]
+    if due_date < issue_date:
+        errors["due_date"] = [_("The due date is before the issue date.")]
+    if currency not in CURRENCIES:
+        errors["currency"] = [_("Unsupported currency %(c)s.") % {"c": currency}]
+    if amount <= 0:
+        errors["amount"] = [_("The amount must be positive.")]
+    elif amount.as_tuple().exponent < -2:
+        errors["amount"] = [_("An amount has at most two decimals.")]
+    if number and already_uploaded:
+        errors.setdefault("number", []).append(already_uploaded_message(number))
+    return errors
+
+
+def already_uploaded_message(number: str) -> str:
+    return _("You already uploaded an invoice numbered %(n)s.") % {"n": number}
 
 
 def invoice_validate(
@@ -73,32 +182,19 @@ def invoice_validate(
     amount: Decimal,
 ) -> None:
     """The rules of an invoice, as field errors (all of them at once)."""
-    errors: dict[str, list[str]] = {}
     number = number.strip()
-    if not number:
-        errors.setdefault("number", []).append(_("An invoice number is required."))
-    elif not number.isascii() or not number.isprintable():
-        # Look-alike characters (full-width digits, Cyrillic letters) would make twins that
-        # compare different; invoice numbers are plain printable ASCII.
-        errors.setdefault("number", []).append(
-            _("An invoice number may contain only plain ASCII letters, digits and punctuation.")
-        )
-    if buyer is None:
-        errors.setdefault("buyer", []).append(_("Unknown buyer."))
-    elif not trade_link_exists(seller=seller, buyer=buyer):
-        errors.setdefault("buyer", []).append(_("You are not a supplier of this buyer."))
-    if due_date < issue_date:
-        errors.setdefault("due_date", []).append(_("The due date is before the issue date."))
-    if currency not in CURRENCIES:
-        errors.setdefault("currency", []).append(_("Unsupported currency %(c)s.") % {"c": currency})
-    if amount <= 0:
-        errors.setdefault("amount", []).append(_("The amount must be positive."))
-    elif amount.as_tuple().exponent < -2:
-        errors.setdefault("amount", []).append(_("An amount has at most two decimals."))
-    if number and Invoice.objects.filter(seller=seller, number=number).exists():
-        errors.setdefault("number", []).append(
-            _("You already uploaded an invoice numbered %(n)s.") % {"n": number}
-        )
+    errors = invoice_errors(
+        buyer=buyer,
+        supplies_buyer=buyer is not None
+        and buyer.pk in buyers_supplied(seller=seller, buyer_ids=[buyer.pk]),
+        number=number,
+        already_uploaded=bool(number)
+        and number in numbers_uploaded(seller=seller, numbers=[number]),
+        issue_date=issue_date,
+        due_date=due_date,
+        currency=currency,
+        amount=amount,
+    )
     if errors:
         raise ValidationError(errors)
 
@@ -147,10 +243,146 @@ def invoice_create(
             )
     except IntegrityError:
         # A twin uploaded concurrently: the unique constraint decided.
-        raise ValidationError(
-            {"number": [_("You already uploaded an invoice numbered %(n)s.") % {"n": number}]}
-        ) from None
+        raise ValidationError({"number": [already_uploaded_message(number)]}) from None
     return invoice
+
+
+# Many invoices at once (a bulk upload) ----------------------------------------------------------
+
+
+@dataclass(slots=True)
+class InvoiceDraft:
+    """An invoice of a bulk upload that passed the rules: what invoice_create would write.
+    `pk` is set when it lands."""
+
+    seller_id: int
+    buyer_id: int
+    number: str
+    issue_date: date
+    due_date: date
+    currency: str
+    amount: Decimal
+    status: str = InvoiceStatus.UPLOADED
+    pk: int | None = None
+
+
+def invoices_create_many(
+    *, seller: Organization, actor, source: str, drafts: Iterable[InvoiceDraft]
+) -> list[InvoiceDraft]:
+    """Land drafts that passed invoice_errors, with what invoice_create writes for each (its
+    "uploaded" event and ledger leaf), a few statements per LAND_BATCH invoices. Returns the
+    drafts that landed, `pk` set; the rest were refused by the unique constraint (seller,
+    number): uploaded meanwhile by someone else, or twice in `drafts`. Runs in the caller's
+    transaction."""
+    land = _land_postgresql if connection.vendor == "postgresql" else _land_portable
+    drafts = iter(drafts)
+    batch = list(islice(drafts, LAND_BATCH))
+    landed: list[InvoiceDraft] = []
+    if not batch:
+        return landed
+    with transaction.atomic():
+        business_transaction_begin()
+        while batch:
+            batch_landed = land(seller=seller, actor=actor, source=source, drafts=batch)
+            business_event_record_many(
+                _business_event(draft, from_status="", to_status=InvoiceStatus.UPLOADED)
+                for draft in batch_landed
+            )
+            landed += batch_landed
+            batch = list(islice(drafts, LAND_BATCH))
+    return landed
+
+
+# The invoices that do not collide with one already there, and their "uploaded" events, in one
+# statement. ON CONFLICT DO NOTHING: a twin committed by a concurrent upload after the file's
+# numbers were looked up is left out (RETURNING does not return it), not an error that would
+# undo the batch.
+_LAND_POSTGRESQL = """
+WITH landed AS (
+    INSERT INTO suppliers_invoice (seller_id, buyer_id, number, issue_date, due_date, currency,
+        amount, status, source, created_by_id, created_at, dispute_reason)
+    SELECT %(seller)s, draft.buyer_id, draft.number, draft.issue_date, draft.due_date,
+        draft.currency, draft.amount, %(status)s, %(source)s, %(actor)s, %(now)s, ''
+    FROM unnest(%(buyers)s::bigint[], %(numbers)s::text[], %(issue_dates)s::date[],
+        %(due_dates)s::date[], %(currencies)s::text[], %(amounts)s::numeric[])
+        AS draft(buyer_id, number, issue_date, due_date, currency, amount)
+    ON CONFLICT (seller_id, number) DO NOTHING
+    RETURNING id, number, buyer_id
+), events AS (
+    INSERT INTO suppliers_invoiceevent (invoice_id, seller_id, buyer_id, actor_id,
+        actor_organization_id, at, from_status, to_status, reason, details)
+    SELECT landed.id, %(seller)s, landed.buyer_id, %(actor)s, %(seller)s, %(now)s, '',
+        %(status)s, '', '{}'
+    FROM landed
+)
+SELECT id, number FROM landed
+"""
+
+
+def _land_postgresql(*, seller, actor, source, drafts: list[InvoiceDraft]) -> list[InvoiceDraft]:
+    params = {
+        "seller": seller.pk,
+        "actor": actor.pk,
+        "source": str(source),
+        "status": str(InvoiceStatus.UPLOADED),
+        "now": timezone.now(),
+        "buyers": array_literal(draft.buyer_id for draft in drafts),
+        "numbers": array_literal(draft.number for draft in drafts),
+        "issue_dates": array_literal(draft.issue_date for draft in drafts),
+        "due_dates": array_literal(draft.due_date for draft in drafts),
+        "currencies": array_literal(draft.currency for draft in drafts),
+        "amounts": array_literal(draft.amount for draft in drafts),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_LAND_POSTGRESQL, params)
+        ids = {number: pk for pk, number in cursor.fetchall()}
+    landed = []
+    for draft in drafts:
+        # A number twice in one batch: only the first draft of it landed.
+        draft.pk = ids.pop(draft.number, None)
+        if draft.pk is not None:
+            landed.append(draft)
+    return landed
+
+
+def _land_portable(*, seller, actor, source, drafts: list[InvoiceDraft]) -> list[InvoiceDraft]:
+    """The same through the ORM, for SQLite: one writer at a time, so the numbers found free
+    stay free until the transaction ends."""
+    taken = numbers_uploaded(seller=seller, numbers=[draft.number for draft in drafts])
+    fresh = []
+    for draft in drafts:
+        if draft.number not in taken:
+            taken.add(draft.number)
+            fresh.append(draft)
+    invoices = Invoice.objects.bulk_create(
+        Invoice(
+            seller=seller,
+            buyer_id=draft.buyer_id,
+            number=draft.number,
+            issue_date=draft.issue_date,
+            due_date=draft.due_date,
+            currency=draft.currency,
+            amount=draft.amount,
+            source=source,
+            created_by=actor,
+        )
+        for draft in fresh
+    )
+    InvoiceEvent.objects.bulk_create(
+        InvoiceEvent(
+            invoice=invoice,
+            seller_id=invoice.seller_id,
+            buyer_id=invoice.buyer_id,
+            actor=actor,
+            actor_organization=seller,
+            from_status="",
+            to_status=InvoiceStatus.UPLOADED,
+        )
+        for invoice in invoices
+    )
+    for draft, invoice in zip(fresh, invoices, strict=True):
+        draft.pk = invoice.pk
+    return fresh
 
 
 def _buyer_transition(invoice_id: int, *, buyer: Organization, actor, to_status, reason=""):
