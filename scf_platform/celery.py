@@ -2,9 +2,12 @@
 
 import functools
 import os
+import sys
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import task_postrun, task_prerun
+from django.db import close_old_connections, connection
 
 from scf_platform.tenancy import Scope, ScopeRequired, scope_activated
 
@@ -60,6 +63,21 @@ app.conf.update(
     },
 )
 app.autodiscover_tasks()
+
+# Celery's Django fixup closes the database connection before and after every task unless
+# CELERY_DB_REUSE_MAX is set, so that every task would open a new PostgreSQL connection (most of
+# what a short task costs). A worker instead keeps its connection the way Django keeps one across
+# requests: closed when older than CONN_MAX_AGE or unusable, health-checked before first use.
+app.conf.CELERY_DB_REUSE_MAX = sys.maxsize
+
+
+@task_prerun.connect
+@task_postrun.connect
+def database_connection_tidy(task=None, **kwargs) -> None:
+    # An eager task (tests) runs inside its caller's transaction: its connection is the caller's.
+    if getattr(task.request, "is_eager", False) or connection.in_atomic_block:
+        return
+    close_old_connections()
 
 
 def tenant_task(**task_options):

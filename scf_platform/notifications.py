@@ -1,6 +1,7 @@
 """Notices to organizations: an in-app row now, an email to its members after commit."""
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -9,7 +10,27 @@ from django.utils import translation
 
 from scf_platform.celery import tenant_task
 from scf_platform.models import Membership, Notification, Organization
-from scf_platform.tenancy import Scope, scope_activated
+from scf_platform.tenancy import Scope, current_scope, scope_activated
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What to tell `organization` (its members of `roles`, or all). `subject` and `body` may be
+    callables: they are then worded in the recipient's language."""
+
+    organization: Organization
+    subject: str | Callable[[], str]
+    body: str | Callable[[], str] = ""
+    link: str = ""
+    roles: tuple[str, ...] = ()
+
+    def worded(self) -> tuple[str, str]:
+        subject, body = self.subject, self.body
+        if callable(subject) or callable(body):
+            with translation.override(self.organization.language):
+                subject = subject() if callable(subject) else subject
+                body = body() if callable(body) else body
+        return subject[:200], body
 
 
 def notify(
@@ -20,31 +41,63 @@ def notify(
     link: str = "",
     roles=(),
 ) -> Notification:
-    """Tell `organization` (its members of `roles`, or all) about something that happened.
+    """Tell `organization` (its members of `roles`, or all) about something that happened."""
+    notice = Notice(organization, subject, body=body, link=link, roles=tuple(roles))
+    return notify_many([notice])[0]
 
-    `subject` and `body` may be callables: they are then worded in the recipient's language."""
-    if callable(subject) or callable(body):
-        with translation.override(organization.language):
-            subject = subject() if callable(subject) else subject
-            body = body() if callable(body) else body
-    # Django inserts with RETURNING, which row-level security checks as a read of the new row:
-    # written in the recipient's scope, the notice to another organization passes that check.
-    with scope_activated(Scope(organization_id=organization.pk)):
-        notification = Notification.objects.create(
-            organization=organization,
-            subject=subject[:200],
-            body=body,
-            link=link,
-            roles=list(roles),
+
+def notify_many(notices: list[Notice]) -> list[Notification]:
+    """Several notices: one insert per recipient organization, an email for each after commit."""
+    positions: dict[int, list[int]] = {}
+    for position, notice in enumerate(notices):
+        positions.setdefault(notice.organization.pk, []).append(position)
+    created: list[Notification | None] = [None] * len(notices)
+    for organization_id, group in positions.items():
+        for position in group:
+            notice = notices[position]
+            subject, body = notice.worded()
+            created[position] = Notification(
+                organization=notice.organization,
+                subject=subject,
+                body=body,
+                link=notice.link,
+                roles=list(notice.roles),
+            )
+        rows = [created[position] for position in group]
+        # Django inserts with RETURNING, which row-level security checks as a read of the new
+        # row: written in the recipient's scope, a notice to another organization passes it.
+        with scope_activated(Scope(organization_id=organization_id)):
+            Notification.objects.bulk_create(rows)
+        scope = Scope(organization_id=organization_id).as_dict()
+        ids = [row.pk for row in rows]
+        # One task for the organization's notices, however many: a batch (screening) makes many.
+        transaction.on_commit(
+            lambda ids=ids, scope=scope: notification_emails.delay(ids, scope=scope)
         )
-    scope = Scope(organization_id=organization.pk).as_dict()
-    transaction.on_commit(lambda: notification_email.delay(notification.pk, scope=scope))
-    return notification
+    return created
+
+
+@tenant_task()
+def notification_emails(notification_ids: list[int]) -> int:
+    """Email each notification; one that fails to send is handed to notification_email, which
+    retries it alone (so that none is sent twice). Returns how many emails went out."""
+    sent = 0
+    for notification_id in notification_ids:
+        try:
+            sent += _email(notification_id)
+        except OSError:
+            scope = current_scope().as_dict()
+            notification_email.delay(notification_id, scope=scope)
+    return sent
 
 
 @tenant_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def notification_email(notification_id: int) -> int:
     """Email a notification to the members it is for; returns how many were sent."""
+    return _email(notification_id)
+
+
+def _email(notification_id: int) -> int:
     notification = Notification.objects.filter(pk=notification_id).first()
     if notification is None:
         return 0
