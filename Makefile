@@ -16,13 +16,13 @@ TEST_ENV := DATABASE_URL=postgres://scf_owner@127.0.0.1:5432/scf \
 
 # The long reliability runs (faults, fuzzing) have their own target; `make test` leaves them out.
 PYTEST_ARGS ?= -m "not reliability"
-# Benchmark sizes (bench/run.py --help); small by default, e.g. BENCH_SCALE_LARGE=1000000.
+# Benchmark sizes (bench/run.py --help): the issue's by default; tests/bench runs a smoke version.
 BENCH_REQUESTS ?= 200
 BENCH_ROUNDS ?= 5
 BENCH_SCREEN ?= 150
-BENCH_IMPORT_ROWS ?= 5000
+BENCH_IMPORT_ROWS ?= 100000
 BENCH_SCALE_SMALL ?= 10000
-BENCH_SCALE_LARGE ?= 100000
+BENCH_SCALE_LARGE ?= 1000000
 LEDGER_BENCH_ARGS ?=
 
 $(STAMP): pyproject.toml

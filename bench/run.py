@@ -1,7 +1,7 @@
 """`make bench`: the platform's speed as ratios, each measured side by side in one run.
 
-    .venv/bin/python bench/run.py [--requests 200] [--rounds 5] [--import-rows 5000]
-        [--screen 150] [--scale-small 10000] [--scale-large 100000] [--keep]
+    .venv/bin/python bench/run.py [--requests 200] [--rounds 5] [--import-rows 100000]
+        [--screen 150] [--scale-small 10000] [--scale-large 1000000] [--keep] [--output FILE]
 
 Figures (A vs B = the platform vs its baseline; goal on A/B unless said otherwise):
 1. API overhead: `GET /api/v1/invoices/?page_size=50` (token, X-Organization, row-level security)
@@ -962,9 +962,9 @@ def parse_args():
     parser.add_argument("--threads", type=int, default=int(env("BENCH_THREADS", 2)))
     parser.add_argument("--workers", type=int, default=int(env("BENCH_WORKERS", 2)))
     parser.add_argument("--screen", type=int, default=int(env("BENCH_SCREEN", 150)))
-    parser.add_argument("--import-rows", type=int, default=int(env("BENCH_IMPORT_ROWS", 5000)))
+    parser.add_argument("--import-rows", type=int, default=int(env("BENCH_IMPORT_ROWS", 100_000)))
     parser.add_argument("--scale-small", type=int, default=int(env("BENCH_SCALE_SMALL", 10_000)))
-    parser.add_argument("--scale-large", type=int, default=int(env("BENCH_SCALE_LARGE", 100_000)))
+    parser.add_argument("--scale-large", type=int, default=int(env("BENCH_SCALE_LARGE", 1_000_000)))
     parser.add_argument("--only", default=env("BENCH_ONLY", ""), help="e.g. 1,2,5 or 3 or 4")
     parser.add_argument("--keep", action="store_true", help="keep the bench databases")
     parser.add_argument("--output", help="where to write the JSON (default bench/results/)")
