@@ -34,6 +34,8 @@ from suppliers.models import Invoice, InvoiceEvent, InvoiceSource, InvoiceStatus
 from suppliers.services import invoice_confirm, invoice_create, invoice_dispute
 
 PAGE_SIZE = 25
+# The landed invoices an upload's report names one by one.
+LANDED_SHOWN = 100
 # The columns of an upload as people name them (the file uses the API's names).
 UPLOAD_FIELDS = {
     "number": gettext_lazy("Invoice number"),
@@ -240,9 +242,10 @@ def invoice_upload(request):
                 form = InvoiceUploadForm()
     created = []
     if report is not None and report.invoice_ids:
+        # A file may land 100,000 invoices: the page names the first of them; the list has all.
         created = list(
             Invoice.objects.visible_to(organization)
-            .filter(pk__in=report.invoice_ids)
+            .filter(pk__in=report.invoice_ids[:LANDED_SHOWN])
             .select_related("buyer")
             .order_by("pk")
         )
@@ -259,7 +262,13 @@ def invoice_upload(request):
     return render(
         request,
         "suppliers/invoice_upload.html",
-        {"form": form, "report": report, "created": created, "rejected": rejected},
+        {
+            "form": form,
+            "report": report,
+            "created": created,
+            "more_landed": report.created - len(created) if report else 0,
+            "rejected": rejected,
+        },
     )
 
 

@@ -137,6 +137,33 @@ def test_upload_reports_each_row(chain, as_user):
     }
 
 
+def test_a_large_upload_names_the_first_landed_invoices_and_counts_the_rest(
+    chain, as_user, settings
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from suppliers import views
+
+    good_due = (today() + timedelta(days=40)).isoformat()
+    rows = "".join(
+        f"BIG-{n:03d},{chain.core.credit_code},{today().isoformat()},{good_due},CNY,100.00\n"
+        for n in range(views.LANDED_SHOWN + 5)
+    )
+    csv = ("number,buyer_credit_code,issue_date,due_date,currency,amount\n" + rows).encode()
+    upload = SimpleUploadedFile("big.csv", csv, content_type="text/csv")
+    response = as_user(chain.supplier_maker).post(
+        "/portal/invoices/upload/", {"file": upload, "genuine": "on"}
+    )
+    page = text(response)
+    assert f"{views.LANDED_SHOWN + 5} invoices landed." in page
+    assert response.content.decode().count('class="ok-row"') == views.LANDED_SHOWN
+    assert (
+        'And 5 more invoices: see <a href="/portal/invoices/">your invoices</a>.'
+        in response.content.decode()
+    )
+    assert Invoice.objects.filter(seller=chain.supplier).count() == views.LANDED_SHOWN + 5
+
+
 def test_upload_needs_the_confirmation_box_and_reports_an_unreadable_file(chain, as_user):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
