@@ -238,6 +238,8 @@ else:
         "data_folder_in": str(CELERY_BROKER_DIR),
         "data_folder_out": str(CELERY_BROKER_DIR),
         "processed_folder": str(CELERY_BROKER_DIR),
+        # Its exchange table; by default a `control/` folder wherever the process was started.
+        "control_folder": str(VAR_DIR / "broker-control"),
         # The transport polls its folder; the default (1 s) would take a task a second.
         "polling_interval": 0.05,
     }
