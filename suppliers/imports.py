@@ -16,13 +16,12 @@ from django.utils.translation import gettext as _
 from scf_platform.models import Organization
 from scf_platform.money import parse_money
 from suppliers.models import Invoice, InvoiceSource
+from suppliers.selectors import buyers_supplied, numbers_uploaded
 from suppliers.services import (
     InvoiceDraft,
     already_uploaded_message,
-    buyers_supplied,
     invoice_errors,
     invoices_create_many,
-    numbers_uploaded,
 )
 
 DEFAULT_MAX_BYTES = 16 * 1024 * 1024

@@ -1,9 +1,16 @@
 """Reads of the supply chain."""
 
+from collections.abc import Iterable
+
+from django.db import connection
 from django.db.models import Q, QuerySet
 
+from scf_platform.bulk_sql import array_literal
 from scf_platform.models import Organization
-from suppliers.models import Invoice, TradeLink
+from suppliers.models import Invoice, LinkRole, TradeLink
+
+# Invoice numbers looked up per query where a list cannot go as one array (SQLite).
+NUMBERS_PER_QUERY = 500
 
 
 def link_counterparty_ids(organization: Organization) -> QuerySet:
@@ -19,11 +26,37 @@ def organization_is_core_enterprise(organization: Organization) -> bool:
     return TradeLink.objects.filter(core_enterprise=organization).exists()
 
 
-def trade_link_exists(*, seller: Organization, buyer: Organization) -> bool:
-    """The seller supplies the buyer (a core enterprise) under a supplier link."""
-    return TradeLink.objects.filter(
-        core_enterprise=buyer, counterparty=seller, role="supplier"
-    ).exists()
+def buyers_supplied(*, seller: Organization, buyer_ids: Iterable[int]) -> set[int]:
+    """Of these buyers, the ones the seller supplies: a supplier link from the buyer (a core
+    enterprise) to the seller."""
+    return set(
+        TradeLink.objects.filter(
+            core_enterprise_id__in=set(buyer_ids), counterparty=seller, role=LinkRole.SUPPLIER
+        ).values_list("core_enterprise_id", flat=True)
+    )
+
+
+def numbers_uploaded(*, seller: Organization, numbers: Iterable[str]) -> set[str]:
+    """Of these invoice numbers, the ones the seller already uploaded (any number of them)."""
+    numbers = sorted(set(numbers))
+    if connection.vendor == "postgresql":
+        # One array parameter: a list of thousands of values costs more to plan than to run.
+        with connection.cursor() as cursor:
+            cursor.execute(_NUMBERS_UPLOADED, [seller.pk, array_literal(numbers)])
+            return {number for (number,) in cursor.fetchall()}
+    found: set[str] = set()
+    for start in range(0, len(numbers), NUMBERS_PER_QUERY):
+        found.update(
+            Invoice.objects.filter(
+                seller=seller, number__in=numbers[start : start + NUMBERS_PER_QUERY]
+            ).values_list("number", flat=True)
+        )
+    return found
+
+
+_NUMBERS_UPLOADED = (
+    "SELECT number FROM suppliers_invoice WHERE seller_id = %s AND number = ANY(%s::text[])"
+)
 
 
 def invoice_list(*, organization: Organization) -> QuerySet:

@@ -26,13 +26,12 @@ from suppliers.models import (
     InvoiceEvent,
     InvoiceSource,
     InvoiceStatus,
-    LinkRole,
     TradeLink,
 )
+from suppliers.selectors import buyers_supplied, numbers_uploaded
 
 CURRENCIES = {"CNY", "USD", "EUR", "HKD", "JPY", "GBP"}
-# Bulk upload: invoice numbers looked up per query (SQLite), invoices landed per statement.
-NUMBERS_PER_QUERY = 500
+# Bulk upload: invoices landed per statement.
 LAND_BATCH = 2000
 
 
@@ -93,39 +92,6 @@ def _event(invoice: Invoice, *, actor, actor_organization, from_status, to_statu
 # One set of rules for one invoice (invoice_validate) and for a file of them (suppliers.imports):
 # the database is asked what the rules need once per invoice or once per file, and
 # invoice_errors applies them.
-
-
-def buyers_supplied(*, seller: Organization, buyer_ids: Iterable[int]) -> set[int]:
-    """Of these buyers, the ones the seller supplies: a supplier link from the buyer (a core
-    enterprise) to the seller."""
-    return set(
-        TradeLink.objects.filter(
-            core_enterprise_id__in=set(buyer_ids), counterparty=seller, role=LinkRole.SUPPLIER
-        ).values_list("core_enterprise_id", flat=True)
-    )
-
-
-def numbers_uploaded(*, seller: Organization, numbers: Iterable[str]) -> set[str]:
-    """Of these invoice numbers, the ones the seller already uploaded (any number of them)."""
-    numbers = sorted(set(numbers))
-    if connection.vendor == "postgresql":
-        # One array parameter: a list of thousands of values costs more to plan than to run.
-        with connection.cursor() as cursor:
-            cursor.execute(_NUMBERS_UPLOADED, [seller.pk, array_literal(numbers)])
-            return {number for (number,) in cursor.fetchall()}
-    found: set[str] = set()
-    for start in range(0, len(numbers), NUMBERS_PER_QUERY):
-        found.update(
-            Invoice.objects.filter(
-                seller=seller, number__in=numbers[start : start + NUMBERS_PER_QUERY]
-            ).values_list("number", flat=True)
-        )
-    return found
-
-
-_NUMBERS_UPLOADED = (
-    "SELECT number FROM suppliers_invoice WHERE seller_id = %s AND number = ANY(%s::text[])"
-)
 
 
 def invoice_errors(
