@@ -1,4 +1,5 @@
-"""The figures of the dashboards and the portfolio: reads only, always through visible_to()."""
+"""The figures of the dashboards and the portfolio: reads only, always through visible_to() (or
+where_party(), one side of it)."""
 
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -94,7 +95,7 @@ def sme_figures(organization: Organization, today: date) -> dict:
     financed = requests.filter(status__in=FINANCED)
     pending = requests.filter(status__in=PENDING)
     due_soon = financed.filter(maturity_date__lte=today + timedelta(days=30))
-    invoices = Invoice.objects.visible_to(organization).filter(seller=organization)
+    invoices = Invoice.objects.where_party("seller", organization)
     return {
         "financed_total": totals(financed, "principal_outstanding"),
         "financed_count": financed.count(),
@@ -153,8 +154,8 @@ def due_buckets(requests, today: date) -> list[dict]:
 
 
 def core_figures(organization: Organization, today: date) -> dict:
-    payables = Invoice.objects.visible_to(organization).filter(
-        buyer=organization, status=InvoiceStatus.UPLOADED
+    payables = Invoice.objects.where_party("buyer", organization).filter(
+        status=InvoiceStatus.UPLOADED
     )
     schedule = list(maturity_schedule(organization))
     next_due = schedule[0] if schedule else None
