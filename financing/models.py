@@ -180,11 +180,19 @@ ACTIVE_STATUSES = (
 class FinancingRequest(TenantModel):
     product = models.CharField(_("product"), max_length=24, choices=Product.choices)
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="requests")
+    # The three parties lead an index each (Meta.indexes), so no index of their own.
     applicant = models.ForeignKey(
-        Organization, on_delete=models.PROTECT, related_name="financing_requests"
+        Organization,
+        on_delete=models.PROTECT,
+        related_name="financing_requests",
+        db_index=False,
     )
-    bank = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
-    core_enterprise = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    bank = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    core_enterprise = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     currency = models.CharField(_("currency"), max_length=3)
     requested_amount = money_field(_("requested amount"))
     status = models.CharField(

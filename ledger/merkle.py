@@ -55,24 +55,40 @@ def canonical_bytes(payload: dict) -> bytes:
     stable across producers.
     """
     _reject_non_canonical(payload)
-    text = json.dumps(
-        payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
-    return text.encode("utf-8")
+    return _CANONICAL.encode(payload).encode("utf-8")
+
+
+# One encoder for every leaf: json.dumps with options builds a new one per call.
+_CANONICAL = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
+
+
+# What JSON writes one way only; anything else is looked at more closely.
+_PLAIN_SCALARS = frozenset({str, int, bool, type(None)})
 
 
 def _reject_non_canonical(value: object) -> None:
-    if isinstance(value, float | Decimal):
-        raise TypeError(f"money must be decimal strings, not {type(value).__name__} ({value!r})")
-    if isinstance(value, dict):
-        for key, item in value.items():
-            # json.dumps would silently turn 1 and "1" into the same key.
-            if not isinstance(key, str):
-                raise TypeError(f"payload keys must be strings, got {type(key).__name__}")
-            _reject_non_canonical(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            _reject_non_canonical(item)
+    """Refuse floats, Decimals and non-string keys anywhere in ``value``. Walks with a stack of
+    its own: a leaf holds a few dozen values, and the common ones cost one set look-up."""
+    pending = [value]
+    while pending:
+        value = pending.pop()
+        kind = type(value)
+        if kind in _PLAIN_SCALARS:
+            continue
+        if isinstance(value, float | Decimal):
+            raise TypeError(
+                f"money must be decimal strings, not {type(value).__name__} ({value!r})"
+            )
+        if isinstance(value, dict):
+            for key in value:
+                # json.dumps would silently turn 1 and "1" into the same key.
+                if not isinstance(key, str):
+                    raise TypeError(f"payload keys must be strings, got {type(key).__name__}")
+            pending.extend(value.values())
+        elif isinstance(value, list | tuple):
+            pending.extend(value)
 
 
 def _split_point(size: int) -> int:

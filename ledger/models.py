@@ -65,8 +65,13 @@ class LedgerEntryParty(TenantModel):
     """An organization that may read an entry's content (one row per party)."""
 
     pk = models.CompositePrimaryKey("entry", "organization")
-    entry = models.ForeignKey(LedgerEntry, on_delete=models.PROTECT, related_name="parties")
-    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    # Each leads an index already (the primary key, ledger_party_org): none of their own.
+    entry = models.ForeignKey(
+        LedgerEntry, on_delete=models.PROTECT, related_name="parties", db_index=False
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
 
     tenant_parties = ("organization",)
     append_only = True

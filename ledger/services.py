@@ -19,10 +19,11 @@ from ledger.models import (
     node_id,
 )
 from ledger.signing import sign_checkpoint
-from scf_platform.bulk_sql import array_literal, bytea_text
+from scf_platform.bulk_sql import array_literal, bytea_array_literal
 from scf_platform.business_events import BusinessEvent
 
 LEAF_VERSION = 1
+NONCE_BYTES = 16
 HEAD_ID = 1
 
 
@@ -92,11 +93,12 @@ def ledger_lock() -> None:
 
 
 def leaf_content(
-    *, index: int, kind: str, subject: str, parties: list[int], payload: dict, at: datetime
+    *, index: int, kind: str, subject: str, parties: list[int], payload: dict, at: str, nonce: str
 ) -> dict:
     """What a leaf says. `index` binds each leaf to its place, so a reordering shows in the bytes
-    themselves; `nonce` keeps the leaf hash (which anyone signed in may read) from confirming a
-    guess of the content (an invoice number and amount, say) to a non-party."""
+    themselves; `at` is timestamp_text of the append; `nonce` (leaf_nonces) keeps the leaf hash
+    (which anyone signed in may read) from confirming a guess of the content (an invoice number
+    and amount, say) to a non-party."""
     return {
         "v": LEAF_VERSION,
         "index": index,
@@ -104,9 +106,16 @@ def leaf_content(
         "subject": subject,
         "parties": parties,
         "payload": payload,
-        "at": timestamp_text(at),
-        "nonce": secrets.token_hex(16),
+        "at": at,
+        "nonce": nonce,
     }
+
+
+def leaf_nonces(count: int) -> list[str]:
+    """`count` nonces of 16 random bytes each, in hex, from one call to the system's CSPRNG."""
+    text = secrets.token_hex(NONCE_BYTES * count)
+    width = 2 * NONCE_BYTES
+    return [text[start : start + width] for start in range(0, len(text), width)]
 
 
 def ledger_append(*, kind: str, subject: str, parties: list[int], payload: dict) -> LedgerEntry:
@@ -121,7 +130,13 @@ def ledger_append(*, kind: str, subject: str, parties: list[int], payload: dict)
         index = size
         leaf = canonical_bytes(
             leaf_content(
-                index=index, kind=kind, subject=subject, parties=parties, payload=payload, at=now
+                index=index,
+                kind=kind,
+                subject=subject,
+                parties=parties,
+                payload=payload,
+                at=timestamp_text(now),
+                nonce=leaf_nonces(1)[0],
             )
         )
         digest = leaf_hash(leaf)
@@ -178,6 +193,7 @@ def ledger_append_many(events: Iterable[BusinessEvent]) -> range:
     but the head is locked once and the rows are written by one statement per
     APPEND_MANY_BATCH events. Returns the indexes they got."""
     now = timezone.now()
+    at = timestamp_text(now)
     write = _write_many_postgresql if connection.vendor == "postgresql" else _write_many_portable
     with transaction.atomic(savepoint=False):
         size, frontier_hex = _head_locked()
@@ -188,7 +204,7 @@ def ledger_append_many(events: Iterable[BusinessEvent]) -> range:
             entries: list[tuple[int, str, str, bytes, bytes]] = []
             parties: list[tuple[int, int]] = []
             nodes: list[tuple[int, bytes]] = []
-            for event in batch:
+            for event, nonce in zip(batch, leaf_nonces(len(batch)), strict=True):
                 index = frontier.size
                 event_parties = sorted(set(event.parties))
                 leaf = canonical_bytes(
@@ -198,7 +214,8 @@ def ledger_append_many(events: Iterable[BusinessEvent]) -> range:
                         subject=event.subject,
                         parties=event_parties,
                         payload=event.payload,
-                        at=now,
+                        at=at,
+                        nonce=nonce,
                     )
                 )
                 digest = leaf_hash(leaf)
@@ -221,12 +238,12 @@ def _write_many_postgresql(*, entries, parties, nodes, frontier, at) -> None:
         array_literal(indexes),
         array_literal(kinds),
         array_literal(subjects),
-        array_literal(map(bytea_text, leaves)),
-        array_literal(map(bytea_text, digests)),
+        bytea_array_literal(leaves),
+        bytea_array_literal(digests),
         array_literal(index for index, _ in parties),
         array_literal(party for _, party in parties),
         array_literal(key for key, _ in nodes),
-        array_literal(bytea_text(node) for _, node in nodes),
+        bytea_array_literal(node for _, node in nodes),
         frontier.size,
         json.dumps(frontier.to_hex()),
         HEAD_ID,

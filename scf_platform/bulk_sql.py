@@ -14,7 +14,8 @@ from collections.abc import Iterable
 def array_literal(values: Iterable[object]) -> str:
     """`{1,"text",NULL}`, for a parameter cast to an array type: ints as digits, None as NULL,
     anything else as its text in double quotes, `"` and `\\` escaped as the array syntax
-    wants. Dates and Decimals give their usual text; bytes go through bytea_text."""
+    wants. Dates and Decimals give their usual text; bytes go through
+    bytea_array_literal."""
     return "{" + ",".join(map(_element, values)) + "}"
 
 
@@ -29,6 +30,11 @@ def _element(value: object) -> str:
     return '"' + text + '"'
 
 
-def bytea_text(value: bytes) -> str:
-    """The text bytea reads (hex format), for array_literal."""
-    return "\\x" + value.hex()
+def bytea_array_literal(values: Iterable[bytes]) -> str:
+    """An array literal for a parameter cast to bytea[]: each value in bytea's hex format, the
+    whole column joined at once."""
+    values = list(values)
+    if not values:
+        return "{}"
+    # Inside the array's quotes the backslash of bytea's `\x` is itself escaped.
+    return '{"\\\\x' + '","\\\\x'.join(map(bytes.hex, values)) + '"}'

@@ -6,8 +6,10 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from scf_platform.bulk_sql import array_literal, bytea_text
+from scf_platform.bulk_sql import array_literal, bytea_array_literal
 
 pytestmark = pytest.mark.django_db
 
@@ -40,4 +42,23 @@ def test_numbers_dates_and_bytes_come_back_as_written():
     days = [date(2025, 1, 10), date(2024, 2, 29)]
     assert read_back(array_literal(days), "date[]") == days
     blobs = [b"", b'\x00\xff\\"{}', "货".encode()]
-    assert [bytes(b) for b in read_back(array_literal(map(bytea_text, blobs)), "bytea[]")] == blobs
+    assert [bytes(b) for b in read_back(bytea_array_literal(blobs), "bytea[]")] == blobs
+    assert read_back(bytea_array_literal([]), "bytea[]") == []
+    assert read_back(array_literal([]), "text[]") == []
+
+
+def test_null_quotes_and_mixed_types_read_back():
+    assert read_back(array_literal(["A-1", "B 2", "货"]), "text[]") == ["A-1", "B 2", "货"]
+    assert read_back(array_literal(["A-1", 'B"2']), "text[]") == ["A-1", 'B"2']
+    assert read_back(array_literal([1, None, 3]), "bigint[]") == [1, None, 3]
+    assert read_back(array_literal([1, "2"]), "bigint[]") == [1, 2]
+
+
+# PostgreSQL text cannot hold NUL; everything else must survive.
+texts = st.text(alphabet=st.characters(blacklist_characters="\x00", blacklist_categories=["Cs"]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(texts, st.none()), max_size=8))
+def test_any_texts_come_back_as_written(values):
+    assert read_back(array_literal(values), "text[]") == values
