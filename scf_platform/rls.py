@@ -33,12 +33,16 @@ CREATE OR REPLACE FUNCTION scf_is_system() RETURNS boolean
 
 
 _extra_visibility: dict[str, list[str]] = {}
+_visibility_functions: list[str] = []
 
 
-def register_visibility(model_label: str, sql: str) -> None:
+def register_visibility(model_label: str, sql: str, *, functions_sql: str = "") -> None:
     """A higher app widens who may see a lower app's rows (e.g. financing lets a bank see the
-    invoices held as collateral in its requests) without the lower app naming its tables."""
+    invoices held as collateral in its requests) without the lower app naming its tables.
+    `functions_sql` creates (OR REPLACE) the functions `sql` calls, before the policies."""
     _extra_visibility.setdefault(model_label, []).append(sql)
+    if functions_sql:
+        _visibility_functions.append(functions_sql)
 
 
 def tenant_models() -> list[type[TenantModel]]:
@@ -72,6 +76,8 @@ def install_row_level_security(**kwargs) -> None:
             # A flush between tests emits post_migrate too; the owner installed all of this.
             return
         cursor.execute(FUNCTIONS_SQL)
+        for functions_sql in _visibility_functions:
+            cursor.execute(functions_sql)
         for model in tenant_models():
             table = quote(model._meta.db_table)
             predicate = policy_predicate(model)

@@ -11,6 +11,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
 from scf_platform.acting import SESSION_KEY, ActingOrganizationError, resolve_acting
+from scf_platform.api.filters import ListFilterBackend
 from scf_platform.api.pagination import DisjointUnion
 from scf_platform.api.permissions import ActsForOrganization
 
@@ -55,6 +56,7 @@ class TenantViewSet(ActingOrganizationMixin, viewsets.GenericViewSet):
     object the organization is not a party to answers 404."""
 
     permission_classes = [IsAuthenticated, ActsForOrganization]
+    filter_backends = [ListFilterBackend]
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
