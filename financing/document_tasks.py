@@ -49,3 +49,9 @@ def document_queue_on_event(sender, *, kind: str, subject: str, **kwargs) -> Non
 
     # Robust: a broker outage must not turn the committed business change into an error.
     transaction.on_commit(queue, robust=True)
+
+
+def documents_queue_on_events(sender, *, events, **kwargs) -> None:
+    """Receiver of `business_events` (many events recorded at once): each as above."""
+    for event in events:
+        document_queue_on_event(sender, kind=event.kind, subject=event.subject)

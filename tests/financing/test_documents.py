@@ -18,7 +18,7 @@ from financing import documents
 from financing.document_tasks import issue_document
 from financing.models import Document, DocumentKind, FinancingRequest
 from financing.services import requests as svc
-from scf_platform.business_events import business_event
+from scf_platform.business_events import business_event, business_events_held
 from scf_platform.clock import business_day
 from scf_platform.models import Role
 from scf_platform.tenancy import Scope, scope_activated
@@ -336,6 +336,26 @@ def test_the_business_events_queue_their_documents_only_on_commit(
         ("assignment_notice", f"request:{request.pk}"),
         ("financing_agreement", f"request:{request.pk}"),
         ("repayment_statement", f"request:{request.pk}"),
+    ]
+
+
+@pytest.mark.django_db
+def test_events_recorded_together_queue_their_documents_too(
+    media_root, monkeypatch, django_capture_on_commit_callbacks
+):
+    """A service holding its events to record them at once (business_events_held) still issues
+    every document they owe: the receiver listens to both signals."""
+    queued = []
+    monkeypatch.setattr(
+        issue_document, "delay", lambda **kwargs: queued.append(kwargs), raising=False
+    )
+    chain = make_chain(prefix="Held ")
+    invoices = [chain.invoice("1000.00", confirm=False) for _ in range(2)]
+    with django_capture_on_commit_callbacks(execute=True), business_events_held():
+        for invoice in invoices:
+            invoice_confirm(invoice_id=invoice.pk, buyer=chain.core, actor=chain.core_checker)
+    assert [(q["kind"], q["subject"]) for q in queued] == [
+        ("confirmation_letter", f"invoice:{invoice.pk}") for invoice in invoices
     ]
 
 
