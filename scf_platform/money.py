@@ -30,7 +30,9 @@ def parse_money(text: str) -> Decimal:
         raise ValueError(f"{text!r} has more than two decimals")
     if amount <= 0:
         raise ValueError("an amount must be positive")
-    if len(amount.quantize(CENT).as_tuple().digits) > MONEY_MAX_DIGITS:
+    # Told by the leading digit's place, before quantize: quantizing a number of more digits
+    # than the decimal context's precision (28) raises InvalidOperation instead.
+    if amount.adjusted() >= MONEY_MAX_DIGITS - MONEY_PLACES:
         raise ValueError(f"{text!r} is too large")
     return amount.quantize(CENT)
 

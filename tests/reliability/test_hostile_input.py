@@ -36,6 +36,8 @@ pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "tests" / "suppliers" / "samples"
 BAD_AMOUNTS = ["1000.005", "1e3", "1E+3", "1.5e2", "0x10", "1_000.00", "１０００.00", "Infinity"]
+# Past NUMERIC(18, 2): 17 digits before the point, and more digits than Decimal's precision (28).
+TOO_LARGE = ["12345678901234567", "54742446394352177655595695152824320"]
 
 
 def written() -> dict:
@@ -59,7 +61,7 @@ def chain():
 # Amounts ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("amount", BAD_AMOUNTS)
+@pytest.mark.parametrize("amount", BAD_AMOUNTS + TOO_LARGE)
 def test_a_repayment_amount_not_written_plainly_with_two_decimals_is_400(chain, amount):
     request = request_in(chain, "disbursed")
     before = written()
@@ -74,7 +76,7 @@ def test_a_repayment_amount_not_written_plainly_with_two_decimals_is_400(chain, 
 
 
 @pytest.mark.parametrize("field", ["credit_limit", "dual_approval_threshold"])
-@pytest.mark.parametrize("amount", ["1000000.001", "1e6", "1E+6"])
+@pytest.mark.parametrize("amount", ["1000000.001", "1e6", "1E+6", *TOO_LARGE])
 def test_a_program_limit_not_written_plainly_is_400(chain, field, amount):
     before = written()
     body = {

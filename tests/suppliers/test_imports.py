@@ -188,6 +188,23 @@ def test_a_number_repeated_in_the_file_lands_once(upload, chain):
     assert Invoice.objects.get(number="INV-9").amount == Decimal("10.00")
 
 
+def test_an_amount_too_large_for_any_account_is_a_row_error_not_a_crash(upload, chain):
+    """More digits than NUMERIC(18, 2) holds, and more than Decimal's precision (28)."""
+    content = csv_file(
+        f"INV-BIG-1,{CORE_CODE},2025-01-10,2025-03-10,CNY,12345678901234567",
+        f"INV-BIG-2,{CORE_CODE},2025-01-10,2025-03-10,CNY,{'9' * 35}.00",
+        f"INV-BIG-3,{CORE_CODE},2025-01-10,2025-03-10,CNY,9999999999999999.99",
+    )
+    response = upload(content)
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert [(r["row"], sorted(r["errors"])) for r in body["rejected"]] == [
+        (1, ["amount"]),
+        (2, ["amount"]),
+    ]
+    assert Invoice.objects.get(number="INV-BIG-3").amount == Decimal("9999999999999999.99")
+
+
 @pytest.mark.parametrize(
     "look_alike",
     [
