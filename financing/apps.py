@@ -10,16 +10,19 @@ from django.apps import AppConfig
 # subquery did. Parallel restricted and costed as a query, like the subquery: the planner then
 # still reads a page through the list's index in order and counts from the index alone, where
 # a cheap-looking policy had it fetch every invoice of the organization from the table.
+# Its names are resolved when it runs, not when the policy is made: they are schema-qualified,
+# and pg_temp comes last, so that a session's temporary table of the same name cannot stand in
+# for the holds (PostgreSQL searches pg_temp first unless told otherwise).
 INVOICE_HELD_BY_CURRENT_BANK_SQL = """
 CREATE OR REPLACE FUNCTION financing_invoice_held_by_current_bank(held_invoice_id bigint)
     RETURNS boolean
     LANGUAGE plpgsql STABLE PARALLEL RESTRICTED COST 1000
-    SET search_path = pg_catalog, public
+    SET search_path = pg_catalog, public, pg_temp
     AS $$
 BEGIN
     RETURN EXISTS (
-        SELECT 1 FROM financing_collateralhold h
-        WHERE h.invoice_id = held_invoice_id AND h.bank_id = scf_current_organization()
+        SELECT 1 FROM public.financing_collateralhold h
+        WHERE h.invoice_id = held_invoice_id AND h.bank_id = public.scf_current_organization()
     );
 END
 $$;

@@ -2,6 +2,7 @@
 exactly the invoices held as collateral in its own requests, and reads and writes nothing else."""
 
 import pytest
+from django.db import connection
 
 from financing.models import CollateralHold
 from scf_platform.tenancy import Scope, scope_activated
@@ -34,3 +35,22 @@ def test_a_bank_sees_only_the_invoices_its_requests_hold():
         assert invoice_ids() == {held.pk, free.pk}
     with scope_activated(Scope(organization_id=chain.core.pk)):
         assert invoice_ids() == {held.pk, free.pk}
+
+
+def test_a_temporary_table_cannot_stand_in_for_the_holds():
+    """The policy's function names the holds table by schema and searches pg_temp last: a
+    session's own `financing_collateralhold` (the application role may create temporary tables)
+    widens nothing."""
+    chain, other = make_chain(), make_chain(prefix="Other ")
+    not_held = other.invoice()
+    with scope_activated(Scope(organization_id=chain.bank.pk)):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "CREATE TEMPORARY TABLE financing_collateralhold"
+                " (invoice_id bigint, bank_id bigint) ON COMMIT DROP"
+            )
+            cursor.execute(
+                "INSERT INTO financing_collateralhold VALUES (%s, %s)",
+                [not_held.pk, chain.bank.pk],
+            )
+        assert invoice_ids() == set()
