@@ -45,18 +45,25 @@ CONTEXT_FREE_FIELDS = (
 # must be the request's own (one outside CONTEXT_FREE_FIELDS).
 Columns = list[tuple[str, Column | None]]
 
-_columns: dict[type[serializers.Serializer], Columns] = {}
+_columns: dict[type[serializers.Serializer], Columns | None] = {}
 
 
 class RowListSerializer(serializers.ListSerializer):
     """`many=True` of a read serializer whose fields are set by its class alone (not by the
-    request or by arguments). Writes exactly what ListSerializer would."""
+    request or by arguments). Writes exactly what ListSerializer would; a child that writes
+    itself (its own to_representation or get_fields) or rows that are not its model's
+    instances (dicts, say) are left to ListSerializer."""
 
     def to_representation(self, data):
         rows = data.all() if isinstance(data, models.manager.BaseManager) else data
+        rows = list(rows)
+        child = type(self.child)
+        class_made = class_columns(child)
+        if class_made is None or not all(isinstance(row, _model(child)) for row in rows):
+            return super().to_representation(rows)
         columns = [
             (name, column or _request_column(self.child.fields[name]))
-            for name, column in class_columns(type(self.child))
+            for name, column in class_made
         ]
         zone = timezone.get_current_timezone() if settings.USE_TZ else None
         written = []
@@ -72,16 +79,28 @@ class RowListSerializer(serializers.ListSerializer):
         return written
 
 
-def class_columns(serializer_class: type[serializers.Serializer]) -> Columns:
-    """The columns of the class, made from an instance of it without context, once."""
-    columns = _columns.get(serializer_class)
-    if columns is None:
-        model = getattr(getattr(serializer_class, "Meta", None), "model", None)
+def _model(serializer_class: type[serializers.Serializer]) -> type[models.Model] | None:
+    return getattr(getattr(serializer_class, "Meta", None), "model", None)
+
+
+def class_columns(serializer_class: type[serializers.Serializer]) -> Columns | None:
+    """The columns of the class, made from an instance of it without context, once; None for a
+    class that is not a ModelSerializer writing a row from its fields as Serializer does (its
+    own to_representation or get_fields): ListSerializer writes its rows."""
+    if serializer_class in _columns:
+        return _columns[serializer_class]
+    model = _model(serializer_class)
+    columns = None
+    if (
+        model is not None
+        and _inherits(serializer_class, serializers.Serializer, "to_representation")
+        and serializer_class.get_fields is serializers.ModelSerializer.get_fields
+    ):
         columns = [
             (field.field_name, _class_column(field, model))
             for field in serializer_class()._readable_fields
         ]
-        _columns[serializer_class] = columns
+    _columns[serializer_class] = columns
     return columns
 
 
@@ -113,7 +132,11 @@ def _class_column(field: fields.Field, model: type[models.Model] | None) -> Colu
     if isinstance(field, relations.PrimaryKeyRelatedField):
         return _related_key_column(field, model)
     read = _reader(field, model)
-    if isinstance(field, fields.DateTimeField) and _writes_iso(field):
+    if (
+        isinstance(field, fields.DateTimeField)
+        and _writes_iso(field)
+        and _inherits(type(field), fields.DateTimeField, "enforce_timezone", "default_timezone")
+    ):
         write_in = _datetime_writer(field)
         return lambda row, zone: None if (value := read(row)) is None else write_in(value, zone)
     write = field.to_representation

@@ -176,3 +176,35 @@ def test_a_manager_is_read_as_its_rows(invoices):
     assert written(InvoiceSerializer, seller.invoices_sold) == written_by_drf(
         InvoiceSerializer, seller.invoices_sold.all()
     )
+
+
+class MaskedAmount(InvoiceSerializer):
+    """A child writing its rows itself: its list must say what its detail says."""
+
+    def to_representation(self, instance):
+        row = super().to_representation(instance)
+        row["amount"] = "***"
+        return row
+
+
+class ShanghaiTimes(serializers.DateTimeField):
+    def enforce_timezone(self, value):
+        return value.astimezone(timezone.get_fixed_timezone(480))
+
+
+class TimesInShanghai(InvoiceSerializer):
+    created_at = ShanghaiTimes(read_only=True)
+
+
+def test_a_child_that_writes_itself_or_a_field_with_its_own_zone_is_left_to_drf(invoices):
+    assert written(MaskedAmount, invoices) == written_by_drf(MaskedAmount, invoices)
+    assert MaskedAmount(invoices, many=True).data[0]["amount"] == "***"
+    with timezone.override("UTC"):
+        assert written(TimesInShanghai, invoices) == written_by_drf(TimesInShanghai, invoices)
+        first = TimesInShanghai(invoices, many=True).data[0]
+    assert first["created_at"] == "2026-03-01T08:00:00+08:00"
+
+
+def test_rows_that_are_not_model_instances_are_written_as_drf_writes_them():
+    rows = [{"id": 1, "number": "X", "confirmed_at": None}]
+    assert written(InvoiceSerializer, rows) == written_by_drf(InvoiceSerializer, rows)
