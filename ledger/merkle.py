@@ -71,12 +71,16 @@ _PLAIN_SCALARS = frozenset({str, int, bool, type(None)})
 def _reject_non_canonical(value: object) -> None:
     """Refuse floats, Decimals and non-string keys anywhere in ``value``. Walks with a stack of
     its own: a leaf holds a few dozen values, and the common ones cost one set look-up."""
-    pending = [value]
+    pending, walked = [value], set()
     while pending:
         value = pending.pop()
         kind = type(value)
         if kind in _PLAIN_SCALARS:
             continue
+        if id(value) in walked:
+            # Seen already (shared, or a cycle, which the encoder then refuses).
+            continue
+        walked.add(id(value))
         if isinstance(value, float | Decimal):
             raise TypeError(
                 f"money must be decimal strings, not {type(value).__name__} ({value!r})"

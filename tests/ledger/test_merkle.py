@@ -513,3 +513,17 @@ def test_canonical_bytes_refuses_floats(payload):
 def test_canonical_bytes_refuses_ambiguous_keys():
     with pytest.raises(TypeError):
         canonical_bytes({1: "a", "1": "b"})
+
+
+def test_canonical_bytes_refuses_a_cycle_and_writes_a_shared_value_twice():
+    shared = {"invoice": "INV-1"}
+    assert canonical_bytes({"a": shared, "b": [shared]}) == (
+        b'{"a":{"invoice":"INV-1"},"b":[{"invoice":"INV-1"}]}'
+    )
+    # A float behind a shared value is found wherever it stands.
+    with pytest.raises(TypeError, match="money must be decimal strings"):
+        canonical_bytes({"a": [1], "b": {"c": [shared, {"amount": 2.5}]}})
+    loop: list = []
+    loop.append(loop)
+    with pytest.raises(ValueError, match="Circular reference"):
+        canonical_bytes({"a": loop})
