@@ -13,6 +13,8 @@ Figures (A vs B = the platform vs its baseline; goal on A/B unless said otherwis
    tasks through the same broker and worker. Goal >= 0.30.
 4. Bulk import: invoices per second landed by `invoices_import` from a CSV (1% duplicate numbers,
    which must all be caught) vs PostgreSQL COPY of the same CSV into a plain table. Goal >= 0.20.
+   Also measured and printed: the invoice rows alone (COPY to a staging table, one INSERT ...
+   SELECT into the invoice table), the most any import writing those rows could reach.
 5. Scale shape: the invoice list and the approval queue with --scale-large invoices vs
    --scale-small, across 100 organizations (the measured tenant's share grows with the table):
    median time per request may grow at most 1.5x; and the number of queries per request at 100
