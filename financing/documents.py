@@ -295,6 +295,14 @@ def documents_register() -> None:
     document_subject_register("request", visible=_request_visible)
     for code, prefix, subject, event, draft, owed in (
         (
+            DocumentKind.FINANCING_AGREEMENT,
+            "FA",
+            "request",
+            "request.disbursed",
+            _financing_agreement,
+            _requests_disbursed,
+        ),
+        (
             DocumentKind.CONFIRMATION_LETTER,
             "CL",
             "invoice",
@@ -309,14 +317,6 @@ def documents_register() -> None:
             "request.approved",
             _assignment_notice,
             _requests_approved,
-        ),
-        (
-            DocumentKind.FINANCING_AGREEMENT,
-            "FA",
-            "request",
-            "request.disbursed",
-            _financing_agreement,
-            _requests_disbursed,
         ),
         (
             DocumentKind.REPAYMENT_STATEMENT,

@@ -4,6 +4,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from documents.models import Document
+from documents.registry import document_kinds
 
 
 def _subject_id_of(document: Document, subject_kind: str) -> int | None:
@@ -34,6 +35,15 @@ class DocumentSerializer(serializers.ModelSerializer):
             "ledger_subject",
         ]
         read_only_fields = fields
+
+    def get_fields(self):
+        fields = super().get_fields()
+        # The registered kinds, read when the serializer is used (the rooms register them when
+        # the apps are ready, after this module is imported).
+        fields["kind"] = serializers.ChoiceField(
+            choices=[(kind.code, kind.label) for kind in document_kinds()], read_only=True
+        )
+        return fields
 
     def get_request(self, document) -> int | None:
         return _subject_id_of(document, "request")
