@@ -34,9 +34,8 @@ class FinancingConfig(AppConfig):
 
     def ready(self) -> None:
         from financing import portal_nav  # noqa: F401 - registers the portal's sections
-        from financing.document_tasks import document_queue_on_event, documents_queue_on_events
+        from financing.documents import documents_register
         from financing.selectors import program_counterparty_ids
-        from scf_platform.business_events import business_event, business_events
         from scf_platform.models import register_counterparties
         from scf_platform.rls import register_visibility
 
@@ -48,5 +47,4 @@ class FinancingConfig(AppConfig):
             functions_sql=INVOICE_HELD_BY_CURRENT_BANK_SQL,
         )
         # Confirmations, approvals, disbursements and settlements issue their documents.
-        business_event.connect(document_queue_on_event, dispatch_uid="financing_documents")
-        business_events.connect(documents_queue_on_events, dispatch_uid="financing_documents")
+        documents_register()

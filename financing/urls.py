@@ -2,7 +2,6 @@
 
 from django.urls import path
 
-from financing.document_urls import urlpatterns as document_patterns
 from financing.views import applicant, bank, core, request_pages
 
 urlpatterns = [
@@ -25,5 +24,4 @@ urlpatterns = [
     path("participants/new/", core.participant_onboard, name="participant_add"),
     path("network/", core.network, name="network"),
     path("portfolio/", bank.portfolio, name="portfolio"),
-    *document_patterns,
 ]

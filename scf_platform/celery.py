@@ -86,7 +86,8 @@ def tenant_task(**task_options):
     the task body is one transaction."""
 
     def decorator(function):
-        @app.task(name=f"{function.__module__}.{function.__name__}", **task_options)
+        # A task may keep the name it had before it moved (name=), for messages already queued.
+        @app.task(**{"name": f"{function.__module__}.{function.__name__}", **task_options})
         @functools.wraps(function)
         def run(*args, scope: dict | None = None, **kwargs):
             if not scope or not (scope.get("organization_id") or scope.get("system")):

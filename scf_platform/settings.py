@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "scf_platform",
     "suppliers",
+    "documents",
     "financing",
     "ledger",
     "telemetry",

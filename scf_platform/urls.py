@@ -22,6 +22,7 @@ portal_patterns = [
     path("notifications/", notifications_views.notifications, name="notifications"),
     path("", include("suppliers.urls")),
     path("", include("financing.urls")),
+    path("", include("documents.urls")),
 ]
 
 api_v1_patterns = [
@@ -30,6 +31,8 @@ api_v1_patterns = [
     path("ledger/", include("ledger.urls")),
     path("", include(router.urls)),
     path("", include("suppliers.api.urls")),
+    # Documents before financing: .../agreement.pdf is not a route of the request viewset.
+    path("", include("documents.api.urls")),
     path("", include("financing.api.urls")),
 ]
 

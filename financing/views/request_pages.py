@@ -3,11 +3,11 @@ quote, screening, approvals, history, repayments and the actions open to the vie
 
 from django.shortcuts import render
 
+from documents.selectors import documents_about
 from financing.forms import RequestFilterForm
 from financing.models import (
     Approval,
     CollateralHold,
-    Document,
     FinancingRequest,
     Repayment,
     RequestEvent,
@@ -131,9 +131,9 @@ def request_detail(request, pk: int):
             "outstanding": money(outstanding, financing_request.currency)
             if outstanding is not None
             else None,
-            "documents": Document.objects.visible_to(organization)
-            .filter(request=financing_request)
-            .order_by("created_at", "pk"),
+            "documents": documents_about(
+                organization=organization, subject=f"request:{financing_request.pk}"
+            ),
             "is_bank": is_bank,
             "may": may,
         },

@@ -6,13 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from financing.models import (
-    CollateralHold,
-    Document,
-    DocumentKind,
-    FinancingRequest,
-    RequestStatus,
-)
+from documents.models import Document, DocumentParty
+from financing.documents import DocumentKind
+from financing.models import CollateralHold, FinancingRequest, RequestStatus
 from financing.services import requests as svc
 from financing.services.programs import participant_add, program_create
 from scf_platform.models import Role
@@ -190,18 +186,21 @@ def test_the_request_page_shows_timeline_screening_and_documents(chain):
     assert "Approvals (four eyes)" not in page  # the bank's business
     assert "TL-1" in page and "Confirmed by Core on" in page
     assert "No documents yet." in page
-    Document.objects.create(
+    document = Document.objects.create(
         kind=DocumentKind.FINANCING_AGREEMENT,
-        subject=f"request:{request.pk}",
-        request=request,
-        applicant=chain.supplier,
-        bank=chain.bank,
-        core_enterprise=chain.core,
+        subject_kind="request",
+        subject_id=request.pk,
         language="en",
         file="documents/agreement.pdf",
         sha256="ab" * 32,
         size=1000,
     )
+    for role, organization in (
+        ("applicant", chain.supplier),
+        ("bank", chain.bank),
+        ("core_enterprise", chain.core),
+    ):
+        DocumentParty.objects.create(document=document, organization=organization, role=role)
     body = client_for(chain.supplier_maker).get(f"/portal/requests/{request.pk}/").content
     link = f'href="/portal/requests/{request.pk}/documents/financing_agreement.pdf"'
     assert link.encode() in body

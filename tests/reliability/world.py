@@ -8,8 +8,9 @@ from decimal import Decimal
 
 from rest_framework.authtoken.models import Token
 
-from financing import documents
-from financing.models import DocumentKind, FinancingRequest
+from documents.services import document_issue
+from financing.documents import DocumentKind
+from financing.models import FinancingRequest
 from financing.services import requests as workflow
 from ledger.services import ledger_checkpoint_sign
 from scf_platform.models import OrganizationKind, Role
@@ -112,7 +113,7 @@ def build_world(*, with_documents: bool = True) -> World:
     for status in ("draft", "in_review", "approved", "disbursed", "overdue"):
         objects[status] = request_in(chain, status)
     if with_documents:
-        objects["agreement"] = documents.document_issue(
+        objects["agreement"] = document_issue(
             kind=DocumentKind.FINANCING_AGREEMENT, subject=f"request:{objects['disbursed'].pk}"
         )
     ledger_checkpoint_sign()

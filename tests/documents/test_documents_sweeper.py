@@ -6,8 +6,9 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from financing import documents
-from financing.document_tasks import documents_issue_missing
+from documents.selectors import documents_missing
+from documents.services import document_issue
+from documents.tasks import documents_issue_missing
 from financing.services import requests as svc
 from tests.financing.factories import make_chain, submit_request, today
 
@@ -34,18 +35,18 @@ def test_every_owed_document_that_was_never_issued_is_found():
     chain = make_chain()
     request = settled_request(chain)
     invoice_id = request.holds.get().invoice_id
-    missing = set(documents.documents_missing(before=timezone.now()))
+    missing = set(documents_missing(before=timezone.now()))
     assert missing == {
         ("confirmation_letter", f"invoice:{invoice_id}"),
         ("assignment_notice", f"request:{request.pk}"),
         ("financing_agreement", f"request:{request.pk}"),
         ("repayment_statement", f"request:{request.pk}"),
     }
-    documents.document_issue(kind="financing_agreement", subject=f"request:{request.pk}")
-    after = set(documents.documents_missing(before=timezone.now()))
+    document_issue(kind="financing_agreement", subject=f"request:{request.pk}")
+    after = set(documents_missing(before=timezone.now()))
     assert after == missing - {("financing_agreement", f"request:{request.pk}")}
     # Recent events are left to their own task for a while.
-    assert documents.documents_missing(before=timezone.now() - timedelta(minutes=10)) == []
+    assert documents_missing(before=timezone.now() - timedelta(minutes=10)) == []
 
 
 def test_the_beat_task_queues_each_missing_document_after_commit(
