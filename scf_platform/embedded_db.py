@@ -113,13 +113,15 @@ class EmbeddedPostgres:
     def postmaster_pid(self) -> int | None:
         """The pid of this server's postmaster if it is running, else None."""
         pid = _pid_in(self.data_dir / "postmaster.pid")
-        return pid if pid is not None and self._serves_our_data(pid) else None
+        # A process we may not look into is taken for a server: never start a second one.
+        return pid if pid is not None and self._serves_our_data(pid) is not False else None
 
     def is_running(self) -> bool:
         return self.postmaster_pid() is not None
 
-    def _serves_our_data(self, pid: int) -> bool:
-        """A live PostgreSQL process working in our data folder (a zombie is not live)."""
+    def _serves_our_data(self, pid: int) -> bool | None:
+        """Whether `pid` is a live PostgreSQL process working in our data folder (a zombie is
+        not live); None for another account's process, which we may not look into."""
         try:
             process = psutil.Process(pid)
             if process.status() == psutil.STATUS_ZOMBIE or process.name() != "postgres":
@@ -128,8 +130,7 @@ class EmbeddedPostgres:
         except psutil.NoSuchProcess:
             return False
         except psutil.AccessDenied:
-            # Another account's PostgreSQL: not ours to judge, so never taken for stale.
-            return True
+            return None
 
     # Starting and stopping
 
@@ -222,7 +223,7 @@ class EmbeddedPostgres:
             self.socket_dir / f".s.PGSQL.{PORT}.lock",
         ):
             pid = _pid_in(lock_file)
-            if pid is not None and not self._serves_our_data(pid):
+            if pid is not None and self._serves_our_data(pid) is False:
                 # PostgreSQL clears a lock file whose pid is gone, but takes a reused pid, or a
                 # killed postmaster that is still a zombie, for a server running, and refuses.
                 lock_file.unlink()
@@ -243,7 +244,7 @@ class EmbeddedPostgres:
         for process in psutil.process_iter(["name"]):
             if process.info["name"] != "postgres":
                 continue
-            if self._serves_our_data(process.pid):
+            if self._serves_our_data(process.pid) is True:
                 orphans.append(process)
         return orphans
 
