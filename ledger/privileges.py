@@ -10,8 +10,6 @@ from ledger.models import LedgerCheckpoint, LedgerHead, LedgerNode
 
 def revoke_rewrites(**kwargs) -> None:
     """post_migrate, after scf_platform has granted the application role every table."""
-    if connection.vendor != "postgresql":
-        return
     role = settings.DATABASE_APP_ROLE
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:

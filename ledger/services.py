@@ -13,9 +13,6 @@ from ledger.merkle import CompactRange, canonical_bytes, leaf_hash
 from ledger.models import (
     LedgerCheckpoint,
     LedgerEntry,
-    LedgerEntryParty,
-    LedgerHead,
-    LedgerNode,
     node_id,
 )
 from ledger.signing import sign_checkpoint
@@ -35,7 +32,6 @@ def timestamp_text(moment: datetime) -> str:
 # Raw SQL on the append path: an append is a handful of statements on the critical section every
 # business transaction queues for, and ORM overhead there is most of the cost.
 _HEAD_LOCKED = "SELECT size, frontier FROM ledger_ledgerhead WHERE id = %s FOR UPDATE"
-_HEAD_UNLOCKED = "SELECT size, frontier FROM ledger_ledgerhead WHERE id = %s"  # SQLite
 _HEAD_CREATE = (
     "INSERT INTO ledger_ledgerhead (id, size, frontier) VALUES (%s, 0, '[]') ON CONFLICT DO NOTHING"
 )
@@ -72,18 +68,17 @@ APPEND_MANY_BATCH = 2000
 def _head_locked() -> tuple[int, list[str]]:
     """The tree head's size and right edge, locked until the transaction ends: the one point
     where appends queue up."""
-    select = _HEAD_LOCKED if connection.features.has_select_for_update else _HEAD_UNLOCKED
     with connection.cursor() as cursor:
-        cursor.execute(select, [HEAD_ID])
+        cursor.execute(_HEAD_LOCKED, [HEAD_ID])
         row = cursor.fetchone()
         if row is None:
             # First append ever (or after a test flush). ON CONFLICT DO NOTHING: a concurrent
             # first append waits on our row, then finds it.
             cursor.execute(_HEAD_CREATE, [HEAD_ID])
-            cursor.execute(select, [HEAD_ID])
+            cursor.execute(_HEAD_LOCKED, [HEAD_ID])
             row = cursor.fetchone()
     size, frontier = row
-    # Django reads jsonb back as text on a raw cursor; SQLite stores text anyway.
+    # Django reads jsonb back as text on a raw cursor.
     return size, json.loads(frontier) if isinstance(frontier, str) else frontier
 
 
@@ -147,8 +142,7 @@ def ledger_append(*, kind: str, subject: str, parties: list[int], payload: dict)
             (node_id(level, index + 1 - (1 << level)), node)
             for level, node in enumerate(frontier.append(digest))
         ]
-        write = _write_postgresql if connection.vendor == "postgresql" else _write_portable
-        write(entry=entry, parties=parties, nodes=nodes, frontier=frontier)
+        _write_postgresql(entry=entry, parties=parties, nodes=nodes, frontier=frontier)
     entry._state.adding = False
     entry._state.db = connection.alias
     return entry
@@ -177,16 +171,6 @@ def _write_postgresql(*, entry, parties, nodes, frontier) -> None:
         cursor.execute(_APPEND_POSTGRESQL, params)
 
 
-def _write_portable(*, entry, parties, nodes, frontier) -> None:
-    """The same writes through the ORM, for SQLite (`make run` on a bare machine)."""
-    entry.save(force_insert=True)
-    LedgerEntryParty.objects.bulk_create(
-        [LedgerEntryParty(entry=entry, organization_id=party) for party in parties]
-    )
-    LedgerNode.objects.bulk_create([LedgerNode(id=key, hash=node) for key, node in nodes])
-    LedgerHead.objects.filter(pk=HEAD_ID).update(size=frontier.size, frontier=frontier.to_hex())
-
-
 def ledger_append_many(events: Iterable[BusinessEvent]) -> range:
     """Append events in the order given, in the caller's transaction: each gets a leaf of its
     own, exactly as ledger_append would give it one after the other (one time for them all),
@@ -194,7 +178,6 @@ def ledger_append_many(events: Iterable[BusinessEvent]) -> range:
     APPEND_MANY_BATCH events. Returns the indexes they got."""
     now = timezone.now()
     at = timestamp_text(now)
-    write = _write_many_postgresql if connection.vendor == "postgresql" else _write_many_portable
     with transaction.atomic(savepoint=False):
         size, frontier_hex = _head_locked()
         frontier = CompactRange.from_hex(size, frontier_hex)
@@ -225,7 +208,9 @@ def ledger_append_many(events: Iterable[BusinessEvent]) -> range:
                     (node_id(level, index + 1 - (1 << level)), node)
                     for level, node in enumerate(frontier.append(digest))
                 ]
-            write(entries=entries, parties=parties, nodes=nodes, frontier=frontier, at=now)
+            _write_many_postgresql(
+                entries=entries, parties=parties, nodes=nodes, frontier=frontier, at=now
+            )
     return range(first, frontier.size)
 
 
@@ -250,23 +235,6 @@ def _write_many_postgresql(*, entries, parties, nodes, frontier, at) -> None:
     ]
     with connection.cursor() as cursor:
         cursor.execute(_APPEND_MANY_POSTGRESQL, params)
-
-
-def _write_many_portable(*, entries, parties, nodes, frontier, at) -> None:
-    """The same writes through the ORM, for SQLite."""
-    LedgerEntry.objects.bulk_create(
-        [
-            LedgerEntry(
-                index=index, kind=kind, subject=subject, leaf=leaf, leaf_hash=digest, created_at=at
-            )
-            for index, kind, subject, leaf, digest in entries
-        ]
-    )
-    LedgerEntryParty.objects.bulk_create(
-        [LedgerEntryParty(entry_id=index, organization_id=party) for index, party in parties]
-    )
-    LedgerNode.objects.bulk_create([LedgerNode(id=key, hash=node) for key, node in nodes])
-    LedgerHead.objects.filter(pk=HEAD_ID).update(size=frontier.size, frontier=frontier.to_hex())
 
 
 def ledger_checkpoint_sign(*, only_if_grown: bool = False) -> LedgerCheckpoint | None:

@@ -213,7 +213,7 @@ def consistent_snapshot() -> Iterator[None]:
     isolation level only before a transaction's first query: nested, the outer one's applies.)"""
     outermost = not connection.in_atomic_block
     with transaction.atomic():
-        if outermost and connection.vendor == "postgresql":
+        if outermost:
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         yield

@@ -105,3 +105,8 @@ register_nav(_("Dashboard"), "portal:home", portals=ALL_PORTALS, order=0)
 register_nav(_("Notifications"), "portal:notifications", portals=ALL_PORTALS, order=800)
 register_nav(_("Members"), "portal:members", portals=ALL_PORTALS, order=900)
 register_nav(_("Organizations"), "portal:organizations", portals={"operator"}, order=10)
+# Until the warehouses room lands with inventory pledge financing, a warehouse's home says what
+# its portal does today rather than showing an empty dashboard; that room replaces this panel.
+register_dashboard_panel(
+    "portal/panels/warehouse_today.html", lambda request: {}, portals={"warehouse"}
+)

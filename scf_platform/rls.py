@@ -67,8 +67,6 @@ def policy_predicate(model: type[TenantModel]) -> str:
 
 
 def install_row_level_security(**kwargs) -> None:
-    if connection.vendor != "postgresql":
-        return
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_user = %s", [settings.DATABASE_APP_ROLE])

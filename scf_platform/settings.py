@@ -94,28 +94,31 @@ TEMPLATES = [
     },
 ]
 
-# Database: SQLite for development; DATABASE_URL names PostgreSQL for tests and production.
-# The application role must not own the tables (row-level security is forced on the owner, but an
-# owner could switch it off); migrations run with DATABASE_OWNER_URL when it is given.
+# Database: PostgreSQL everywhere, with row-level security. DATABASE_URL is the application role
+# (scf_app), which must not own the tables (row-level security is forced on the owner, but an
+# owner could switch it off); migrations run as the owner, with DATABASE_OWNER_URL (Makefile).
+# Without DATABASE_URL, in development, it is the PostgreSQL that `make run` embeds under
+# var/postgres/, reached through its socket (scf_platform/embedded_db.py; the Makefile starts it).
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
-if DATABASE_URL:
-    # Health checks: a persistent connection cut by a database restart is replaced when the next
-    # request starts, instead of failing that request.
-    DATABASES = {
-        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
-    }
-    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-        # No JIT compiling: it costs 30-50 ms a query, and the planner asks for it whenever an
-        # estimate passes jit_above_cost, which the row-level security policies make every
-        # tenant query over some 10,000 rows do (their EXISTS arm is costed for every row,
-        # though the OR before it almost always decides). Short OLTP queries never gain from it.
-        db_options = DATABASES["default"].setdefault("OPTIONS", {})
-        db_options["options"] = f"{db_options.get('options', '')} -c jit=off".strip()
-else:
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
-    DATABASES = {
-        "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": VAR_DIR / "db.sqlite3"}
-    }
+if not DATABASE_URL:
+    if not DEBUG:
+        raise ImproperlyConfigured("DATABASE_URL must be set when DEBUG is off")
+    from scf_platform.embedded_db import database_url  # development only: needs the dev extras
+
+    DATABASE_URL = database_url(root=VAR_DIR / "postgres")
+# Health checks: a persistent connection cut by a database restart is replaced when the next
+# request starts, instead of failing that request.
+DATABASES = {
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+}
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured("DATABASE_URL must name a PostgreSQL database (postgres://...)")
+# No JIT compiling: it costs 30-50 ms a query, and the planner asks for it whenever an estimate
+# passes jit_above_cost, which the row-level security policies make every tenant query over some
+# 10,000 rows do (their EXISTS arm is costed for every row, though the OR before it almost always
+# decides). Short OLTP queries never gain from it.
+db_options = DATABASES["default"].setdefault("OPTIONS", {})
+db_options["options"] = f"{db_options.get('options', '')} -c jit=off".strip()
 DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME") or None}
 # The role the application connects as; migrations grant it what it needs and no more.
 DATABASE_APP_ROLE = os.environ.get("DATABASE_APP_ROLE", "scf_app")
@@ -169,7 +172,10 @@ EMAIL_BACKEND = os.environ.get(
 )
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", 25))
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Links in notification emails; in development they follow the PORT that `make run` serves on.
+SITE_URL = (
+    os.environ.get("SITE_URL") or f"http://127.0.0.1:{os.environ.get('PORT') or 8000}"
+).rstrip("/")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "SCF Platform <noreply@localhost>")
 
 REST_FRAMEWORK = {

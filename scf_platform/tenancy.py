@@ -49,8 +49,6 @@ def current_scope() -> Scope:
 
 
 def _apply_to_database(scope: Scope) -> None:
-    if connection.vendor != "postgresql":
-        return
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT set_config('scf.organization_id', %s, true),"
@@ -89,7 +87,7 @@ def _previous(token) -> Scope:
 def activate(scope: Scope):
     """Set the scope for the rest of the current transaction (used where a `with` cannot wrap the
     work, as in a DRF view after authentication). Returns a token for `deactivate`."""
-    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+    if not connection.in_atomic_block:
         raise ScopeRequired("a database scope can only be set inside a transaction")
     token = _current.set(scope)
     _apply_to_database(scope)

@@ -9,9 +9,6 @@ from scf_platform.bulk_sql import array_literal
 from scf_platform.models import Organization
 from suppliers.models import Invoice, LinkRole, TradeLink
 
-# Invoice numbers looked up per query where a list cannot go as one array (SQLite).
-NUMBERS_PER_QUERY = 500
-
 
 def link_counterparty_ids(organization: Organization) -> QuerySet:
     """Ids of the organizations linked to `organization` in either direction."""
@@ -38,20 +35,10 @@ def buyers_supplied(*, seller: Organization, buyer_ids: Iterable[int]) -> set[in
 
 def numbers_uploaded(*, seller: Organization, numbers: Iterable[str]) -> set[str]:
     """Of these invoice numbers, the ones the seller already uploaded (any number of them)."""
-    numbers = sorted(set(numbers))
-    if connection.vendor == "postgresql":
-        # One array parameter: a list of thousands of values costs more to plan than to run.
-        with connection.cursor() as cursor:
-            cursor.execute(_NUMBERS_UPLOADED, [seller.pk, array_literal(numbers)])
-            return {number for (number,) in cursor.fetchall()}
-    found: set[str] = set()
-    for start in range(0, len(numbers), NUMBERS_PER_QUERY):
-        found.update(
-            Invoice.objects.filter(
-                seller=seller, number__in=numbers[start : start + NUMBERS_PER_QUERY]
-            ).values_list("number", flat=True)
-        )
-    return found
+    # One array parameter: a list of thousands of values costs more to plan than to run.
+    with connection.cursor() as cursor:
+        cursor.execute(_NUMBERS_UPLOADED, [seller.pk, array_literal(sorted(set(numbers)))])
+        return {number for (number,) in cursor.fetchall()}
 
 
 _NUMBERS_UPLOADED = (

@@ -240,7 +240,6 @@ def invoices_create_many(
     drafts that landed, `pk` set; the rest were refused by the unique constraint (seller,
     number): uploaded meanwhile by someone else, or twice in `drafts`. Runs in the caller's
     transaction."""
-    land = _land_postgresql if connection.vendor == "postgresql" else _land_portable
     drafts = iter(drafts)
     batch = list(islice(drafts, LAND_BATCH))
     landed: list[InvoiceDraft] = []
@@ -249,7 +248,7 @@ def invoices_create_many(
     with transaction.atomic():
         business_transaction_begin()
         while batch:
-            batch_landed = land(seller=seller, actor=actor, source=source, drafts=batch)
+            batch_landed = _land(seller=seller, actor=actor, source=source, drafts=batch)
             business_event_record_many(
                 _business_event(draft, from_status="", to_status=InvoiceStatus.UPLOADED)
                 for draft in batch_landed
@@ -263,7 +262,7 @@ def invoices_create_many(
 # statement. ON CONFLICT DO NOTHING: a twin committed by a concurrent upload after the file's
 # numbers were looked up is left out (RETURNING does not return it), not an error that would
 # undo the batch.
-_LAND_POSTGRESQL = """
+_LAND = """
 WITH landed AS (
     INSERT INTO suppliers_invoice (seller_id, buyer_id, number, issue_date, due_date, currency,
         amount, status, source, created_by_id, created_at, dispute_reason)
@@ -285,7 +284,7 @@ SELECT id, number FROM landed
 """
 
 
-def _land_postgresql(*, seller, actor, source, drafts: list[InvoiceDraft]) -> list[InvoiceDraft]:
+def _land(*, seller, actor, source, drafts: list[InvoiceDraft]) -> list[InvoiceDraft]:
     params = {
         "seller": seller.pk,
         "actor": actor.pk,
@@ -300,7 +299,7 @@ def _land_postgresql(*, seller, actor, source, drafts: list[InvoiceDraft]) -> li
         "amounts": array_literal(draft.amount for draft in drafts),
     }
     with connection.cursor() as cursor:
-        cursor.execute(_LAND_POSTGRESQL, params)
+        cursor.execute(_LAND, params)
         ids = {number: pk for pk, number in cursor.fetchall()}
     landed = []
     for draft in drafts:
@@ -309,46 +308,6 @@ def _land_postgresql(*, seller, actor, source, drafts: list[InvoiceDraft]) -> li
         if draft.pk is not None:
             landed.append(draft)
     return landed
-
-
-def _land_portable(*, seller, actor, source, drafts: list[InvoiceDraft]) -> list[InvoiceDraft]:
-    """The same through the ORM, for SQLite: one writer at a time, so the numbers found free
-    stay free until the transaction ends."""
-    taken = numbers_uploaded(seller=seller, numbers=[draft.number for draft in drafts])
-    fresh = []
-    for draft in drafts:
-        if draft.number not in taken:
-            taken.add(draft.number)
-            fresh.append(draft)
-    invoices = Invoice.objects.bulk_create(
-        Invoice(
-            seller=seller,
-            buyer_id=draft.buyer_id,
-            number=draft.number,
-            issue_date=draft.issue_date,
-            due_date=draft.due_date,
-            currency=draft.currency,
-            amount=draft.amount,
-            source=source,
-            created_by=actor,
-        )
-        for draft in fresh
-    )
-    InvoiceEvent.objects.bulk_create(
-        InvoiceEvent(
-            invoice=invoice,
-            seller_id=invoice.seller_id,
-            buyer_id=invoice.buyer_id,
-            actor=actor,
-            actor_organization=seller,
-            from_status="",
-            to_status=InvoiceStatus.UPLOADED,
-        )
-        for invoice in invoices
-    )
-    for draft, invoice in zip(fresh, invoices, strict=True):
-        draft.pk = invoice.pk
-    return fresh
 
 
 def _buyer_transition(invoice_id: int, *, buyer: Organization, actor, to_status, reason=""):

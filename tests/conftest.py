@@ -23,9 +23,6 @@ ROOT = Path(__file__).resolve().parent.parent
 def django_db_setup(django_db_setup, django_db_blocker):
     """The test database is created and migrated by the owner role; the tests then run as the
     application role, exactly as production does, so row-level security applies to every test."""
-    if connection.vendor != "postgresql":
-        yield
-        return
     owner = connection.settings_dict["USER"]
     app_role = settings.DATABASE_APP_ROLE
     with django_db_blocker.unblock(), connection.cursor() as cursor:

@@ -19,8 +19,6 @@ $$;
 
 
 def install(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
     # No params: the % in RAISE must reach PostgreSQL as it is.
     schema_editor.execute(FUNCTION, params=None)
     for table in TABLES:
@@ -31,8 +29,6 @@ def install(apps, schema_editor):
 
 
 def remove(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
     for table in TABLES:
         schema_editor.execute(f"DROP TRIGGER IF EXISTS ledger_append_only ON {table}")
     schema_editor.execute("DROP FUNCTION IF EXISTS ledger_refuse_rewrite()")

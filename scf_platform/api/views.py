@@ -3,7 +3,6 @@
 from collections.abc import Callable
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection
 from django.db.models import QuerySet
 from rest_framework import exceptions, mixins, viewsets
 from rest_framework.authentication import SessionAuthentication
@@ -100,8 +99,8 @@ class PartyListModelMixin(mixins.ListModelMixin):
     what the organization has accumulated. Answers exactly what ListModelMixin would."""
 
     def list(self, request, *args, **kwargs):
-        if self.paginator is None or not connection.features.supports_slicing_ordering_in_compound:
-            # Unpaged, or SQLite (development), which cannot union limited parts: one OR query.
+        if self.paginator is None:
+            # Unpaged: one OR query.
             return super().list(request, *args, **kwargs)
         parts = self.get_queryset_parts(refine=self.filter_queryset)
         page = self.paginate_queryset(DisjointUnion(parts))

@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.db import ProgrammingError, close_old_connections, connection, transaction
 
 from financing.services import requests as svc
-from ledger import services, verifier
+from ledger import verifier
 from ledger.merkle import root_from_leaves
 from ledger.models import (
     LedgerCheckpoint,
@@ -230,25 +230,6 @@ def test_even_the_owner_is_refused_by_the_trigger(owner):
     counts = {t: owner.execute(f"SELECT count(*) FROM {t}")[0][0] for t in LEDGER_TABLES}
     assert all(counts.values())
     assert owner.execute("SELECT count(*) FROM ledger_ledgerentry WHERE kind = 'forged'") == [(0,)]
-
-
-@pytest.mark.django_db
-def test_the_portable_append_writes_what_the_postgresql_one_does(monkeypatch):
-    """SQLite (`make run` without a database) appends through the ORM; mixing both paths in one
-    tree must give a ledger that verifies, rows for rows."""
-    a, b = OrganizationFactory(), OrganizationFactory()
-    append_events(3, [a.pk, b.pk])
-    monkeypatch.setattr(services, "_write_postgresql", services._write_portable)
-    append_events(4, [b.pk], kind="test.portable")
-    monkeypatch.undo()
-    append_events(2, [a.pk])
-    assert ledger_size() == 9
-    portable = LedgerEntry.objects.filter(kind="test.portable")
-    assert list(portable.values_list("index", flat=True)) == [3, 4, 5, 6]
-    assert LedgerEntryParty.objects.filter(entry__in=portable, organization=b).count() == 4
-    ledger_checkpoint_sign()
-    report = ledger_verify()
-    assert report.ok, report.problems()
 
 
 @pytest.mark.django_db(transaction=True)
