@@ -1,15 +1,14 @@
 """Portal pages of the supply chain: a supplier's invoices (by hand or by file) and a core
 enterprise's payables to confirm or dispute.
 
-Views are thin: they check who may act, call one service and say what happened. The helpers at the
-top (confirmation step, errors next to fields, pagination) are shared with financing's pages.
+Views are thin: they check who may act, call one service and say what happened; what every page
+shares (the confirmation step, errors next to fields, pagination) is in scf_platform.pages.
 """
 
 from decimal import Decimal
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,8 +17,19 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from scf_platform.errors import DomainError
-from scf_platform.models import Organization, OrganizationKind, Role
-from scf_platform.money import round_half_up
+from scf_platform.models import OrganizationKind, Role
+from scf_platform.money import money
+from scf_platform.pages import (
+    acting_organization,
+    add_errors,
+    confirmation,
+    day,
+    is_confirmed,
+    paginate,
+    posted,
+    require_role,
+    status_label,
+)
 from scf_platform.views import acting_required
 from suppliers.forms import (
     DisputeForm,
@@ -33,7 +43,6 @@ from suppliers.imports import ImportFileError, import_max_bytes, invoices_import
 from suppliers.models import Invoice, InvoiceEvent, InvoiceSource, InvoiceStatus
 from suppliers.services import invoice_confirm, invoice_create, invoice_dispute
 
-PAGE_SIZE = 25
 # The landed invoices an upload's report names one by one.
 LANDED_SHOWN = 100
 # The columns of an upload as people name them (the file uses the API's names).
@@ -46,106 +55,6 @@ UPLOAD_FIELDS = {
     "currency": gettext_lazy("Currency"),
     "amount": gettext_lazy("Amount"),
 }
-NOT_YOUR_ROLE = gettext_lazy("Your role in this organization may not do this.")
-
-# Shared helpers ---------------------------------------------------------------------------------
-
-
-def acting_organization(request, *kinds: str) -> Organization:
-    """The organization the user acts for; a page of another kind of organization is not found."""
-    organization = request.acting.organization
-    if organization is None or (kinds and organization.kind not in kinds):
-        raise Http404
-    return organization
-
-
-def require_role(request, *roles: str) -> None:
-    if not request.acting.has_role(*roles):
-        raise PermissionDenied(NOT_YOUR_ROLE)
-
-
-def paginate(request, queryset):
-    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-
-
-def posted(request):
-    """The form data of a POST (even an empty one: a bound form), else None."""
-    return request.POST if request.method == "POST" else None
-
-
-def is_confirmed(request) -> bool:
-    """The user answered the confirmation step (every state change has one)."""
-    return request.method == "POST" and request.POST.get("confirmed") == "1"
-
-
-def add_errors(form, error: Exception) -> None:
-    """A service's refusal, shown next to the field it names (or above the form)."""
-    if isinstance(error, DomainError):
-        form.add_error(None, error.message)
-    elif hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
-
-
-def money(amount, currency: str = "") -> str:
-    """An amount for the current language: grouped digits, two decimals, the currency code."""
-    if amount is None:
-        return "—"
-    text = formats.number_format(
-        round_half_up(Decimal(amount)), decimal_pos=2, use_l10n=True, force_grouping=True
-    )
-    return f"{text} {currency}".strip()
-
-
-def status_label(choices, value: str) -> str:
-    """The label of a status recorded as plain text (events keep the value, not the choice)."""
-    try:
-        return choices(value).label
-    except ValueError:
-        return value
-
-
-def day(value) -> str:
-    return formats.date_format(value) if value else "—"
-
-
-def confirmation(
-    request,
-    *,
-    title: str,
-    question: str,
-    action: str,
-    cancel_url: str,
-    facts=(),
-    hidden=None,
-    danger: bool = False,
-    extra_template: str = "",
-    extra=None,
-):
-    """The confirmation step: what will happen, and a button that posts it again, confirmed.
-    `hidden` defaults to what was posted, so the confirmed POST carries the same input."""
-    if hidden is None:
-        hidden = [
-            (name, value)
-            for name in request.POST
-            if name not in ("csrfmiddlewaretoken", "confirmed")
-            for value in request.POST.getlist(name)
-        ]
-    context = {
-        "title": title,
-        "question": question,
-        "action": action,
-        "cancel_url": cancel_url,
-        "facts": facts,
-        "hidden": hidden,
-        "danger": danger,
-        "extra_template": extra_template,
-        **(extra or {}),
-    }
-    return render(request, "suppliers/confirm.html", context)
-
 
 # A supplier's invoices ------------------------------------------------------------------------
 

@@ -23,15 +23,15 @@ from financing.views.common import percent, quote_display, refused, visible_requ
 from scf_platform.clock import business_today
 from scf_platform.errors import DomainError
 from scf_platform.models import OrganizationKind, Role
-from scf_platform.views import acting_required
-from suppliers.views import (
+from scf_platform.money import money
+from scf_platform.pages import (
     acting_organization,
     add_errors,
     confirmation,
     is_confirmed,
-    money,
     require_role,
 )
+from scf_platform.views import acting_required
 
 APPLICANTS = (Role.MAKER, Role.ADMIN)
 

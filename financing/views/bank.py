@@ -31,18 +31,18 @@ from financing.views.request_pages import four_eyes
 from scf_platform.clock import business_today
 from scf_platform.errors import DomainError
 from scf_platform.models import OrganizationKind, Role
-from scf_platform.views import acting_required
-from suppliers.views import (
+from scf_platform.money import money
+from scf_platform.pages import (
     acting_organization,
     add_errors,
     confirmation,
     day,
     is_confirmed,
-    money,
     paginate,
     posted,
     require_role,
 )
+from scf_platform.views import acting_required
 
 CHECKERS = (Role.CHECKER, Role.ADMIN)
 

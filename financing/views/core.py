@@ -16,18 +16,18 @@ from financing.views.common import ACTORS, refused, visible_request
 from scf_platform.clock import business_today
 from scf_platform.errors import DomainError
 from scf_platform.models import OrganizationKind
-from scf_platform.views import acting_required
-from suppliers.views import (
+from scf_platform.money import money
+from scf_platform.pages import (
     acting_organization,
     add_errors,
     confirmation,
     day,
     is_confirmed,
-    money,
     paginate,
     posted,
     require_role,
 )
+from scf_platform.views import acting_required
 
 
 @acting_required
