@@ -1,14 +1,17 @@
 """What every portal page shares: the organization acting, who may act, pagination, errors next
-to their fields, dates as people read them, and the confirmation step of a state change."""
+to their fields, dates as people read them, and the confirmation step of a state change (checked
+by the service before it is asked, and carrying the form's one-time key)."""
 
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import formats
 from django.utils.translation import gettext_lazy
 
 from scf_platform.errors import DomainError
+from scf_platform.idempotency import ONCE_FIELD, once_key_carried, once_key_mint
 from scf_platform.models import Organization
 
 PAGE_SIZE = 25
@@ -53,6 +56,19 @@ def add_errors(form, error: Exception) -> None:
         form.add_error(None, error.messages)
 
 
+def rehearse(run):
+    """Run `run` (a service call) and undo it: what it returns, or the refusal it raises.
+
+    The confirmation step asks only about input the service accepts: the service's own rules
+    decide (not a copy of them that could drift apart), and the page shows the figures it computes.
+    Everything it writes is rolled back with its savepoint, and what it would have queued after
+    the commit (tasks, e-mails) is dropped with it."""
+    with transaction.atomic():
+        outcome = run()
+        transaction.set_rollback(True)
+    return outcome
+
+
 def status_label(choices, value: str) -> str:
     """The label of a status recorded as plain text (events keep the value, not the choice)."""
     try:
@@ -79,7 +95,9 @@ def confirmation(
     extra=None,
 ):
     """The confirmation step: what will happen, and a button that posts it again, confirmed.
-    `hidden` defaults to what was posted, so the confirmed POST carries the same input."""
+    `hidden` defaults to what was posted, so the confirmed POST carries the same input, and
+    always carries the form's one-time key: the one the entry form was drawn with, or, for a step
+    drawn by a link (it is its own entry form), one minted here."""
     if hidden is None:
         hidden = [
             (name, value)
@@ -87,6 +105,8 @@ def confirmation(
             if name not in ("csrfmiddlewaretoken", "confirmed")
             for value in request.POST.getlist(name)
         ]
+    hidden = [(name, value) for name, value in hidden if name != ONCE_FIELD]
+    hidden.append((ONCE_FIELD, once_key_carried(request) or once_key_mint()))
     context = {
         "title": title,
         "question": question,

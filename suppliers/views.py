@@ -13,10 +13,12 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import formats
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from scf_platform.errors import DomainError
+from scf_platform.idempotency import once_outcome, once_per_key
 from scf_platform.models import OrganizationKind, Role
 from scf_platform.money import money
 from scf_platform.pages import (
@@ -27,6 +29,7 @@ from scf_platform.pages import (
     is_confirmed,
     paginate,
     posted,
+    rehearse,
     require_role,
     status_label,
 )
@@ -41,7 +44,7 @@ from suppliers.forms import (
 )
 from suppliers.imports import ImportFileError, import_max_bytes, invoices_import
 from suppliers.models import Invoice, InvoiceEvent, InvoiceSource, InvoiceStatus
-from suppliers.services import invoice_confirm, invoice_create, invoice_dispute
+from suppliers.services import invoice_confirm, invoice_create, invoice_dispute, invoice_validate
 
 # The landed invoices an upload's report names one by one.
 LANDED_SHOWN = 100
@@ -80,12 +83,21 @@ def invoice_list(request):
 
 
 @acting_required
+@once_per_key
 def invoice_add(request):
     organization = acting_organization(request, OrganizationKind.ENTERPRISE)
     require_role(request, Role.MAKER, Role.ADMIN)
     form = InvoiceForm(posted(request), seller=organization)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        try:
+            # The service's own rules, before the question: a confirmation page never shows
+            # an invoice it would refuse.
+            if not is_confirmed(request):
+                invoice_validate(seller=organization, **data)
+        except ValidationError as error:
+            add_errors(form, error)
+            return render(request, "suppliers/invoice_form.html", {"form": form})
         if not is_confirmed(request):
             term = (data["due_date"] - data["issue_date"]).days
             facts = [
@@ -122,11 +134,14 @@ def invoice_add(request):
 
 
 @acting_required
+@once_per_key
 def invoice_upload(request):
+    """A file of invoices. The report is a page of its own (?report=<the form's one-time key>),
+    drawn from what the import recorded as its outcome: reloading it shows the same report and
+    imports nothing again."""
     organization = acting_organization(request, OrganizationKind.ENTERPRISE)
     require_role(request, Role.MAKER, Role.ADMIN)
     form = InvoiceUploadForm(posted(request), request.FILES if request.method == "POST" else None)
-    report = None
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         if upload.size > import_max_bytes():
@@ -148,25 +163,34 @@ def invoice_upload(request):
             else:
                 level = messages.success if not report.rejected else messages.warning
                 level(request, _("%(name)s was read: the report is below.") % {"name": upload.name})
-                form = InvoiceUploadForm()
+                response = redirect(
+                    reverse("portal:invoice_upload") + "?" + urlencode({"report": request.once_key})
+                )
+                response.once_outcome = {"report": _report_outcome(report)}
+                return response
+    report = None
+    if request.method == "GET" and "report" in request.GET:
+        report = (once_outcome(request, request.GET["report"]) or {}).get("report")
+        if report is None:
+            raise Http404
     created = []
-    if report is not None and report.invoice_ids:
+    if report is not None and report["invoice_ids"]:
         # A file may land 100,000 invoices: the page names the first of them; the list has all.
         created = list(
             Invoice.objects.visible_to(organization)
-            .filter(pk__in=report.invoice_ids[:LANDED_SHOWN])
+            .filter(pk__in=report["invoice_ids"])
             .select_related("buyer")
             .order_by("pk")
         )
     rejected = [
         {
-            "row": rejection.row,
+            "row": rejection["row"],
             "field": field,
             "label": UPLOAD_FIELDS.get(field, ""),
             "errors": errors,
         }
-        for rejection in (report.rejected if report else [])
-        for field, errors in rejection.errors.items()
+        for rejection in (report["rejected"] if report else [])
+        for field, errors in rejection["errors"].items()
     ]
     return render(
         request,
@@ -175,10 +199,20 @@ def invoice_upload(request):
             "form": form,
             "report": report,
             "created": created,
-            "more_landed": report.created - len(created) if report else 0,
+            "more_landed": report["created"] - len(created) if report else 0,
             "rejected": rejected,
         },
     )
+
+
+def _report_outcome(report) -> dict:
+    """What the report page shows of an import, kept as the upload's outcome (JSON)."""
+    return {
+        "filename": report.filename,
+        "created": report.created,
+        "invoice_ids": report.invoice_ids[:LANDED_SHOWN],
+        "rejected": [{"row": r.row, "errors": r.errors} for r in report.rejected],
+    }
 
 
 @acting_required
@@ -237,6 +271,7 @@ def payable_list(request):
 
 
 @acting_required
+@once_per_key
 def payables_confirm(request):
     """Confirm one or many payables: the list sends the chosen ids here; this page asks, then
     confirms each (each is the buyer's irrevocable undertaking to pay)."""
@@ -259,6 +294,12 @@ def payables_confirm(request):
     if len(invoices) != len(ids):
         raise Http404
     if not is_confirmed(request):
+        # Asked only about invoices the service would confirm: say now which it would refuse.
+        refusals = rehearse(lambda: _confirm_each(invoices, organization, request.user)[1])
+        if refusals:
+            for message in refusals:
+                messages.error(request, message)
+            return redirect("portal:payables")
         total = sum((i.amount for i in invoices), Decimal(0))
         currencies = sorted({i.currency for i in invoices})
         return confirmation(
@@ -275,14 +316,7 @@ def payables_confirm(request):
             extra_template="suppliers/_invoice_table.html",
             extra={"invoices": invoices},
         )
-    confirmed, refused = [], []
-    for invoice in invoices:
-        try:
-            invoice_confirm(invoice_id=invoice.pk, buyer=organization, actor=request.user)
-        except DomainError as error:
-            refused.append(f"{invoice.number}: {error.message}")
-        else:
-            confirmed.append(invoice.number)
+    confirmed, refused = _confirm_each(invoices, organization, request.user)
     if confirmed:
         messages.success(request, _("Confirmed: %(numbers)s.") % {"numbers": ", ".join(confirmed)})
     for message in refused:
@@ -290,7 +324,21 @@ def payables_confirm(request):
     return redirect("portal:payables")
 
 
+def _confirm_each(invoices, buyer, actor) -> tuple[list[str], list[str]]:
+    """Confirm each invoice: the numbers confirmed, and the refusals with their reasons."""
+    confirmed, refused = [], []
+    for invoice in invoices:
+        try:
+            invoice_confirm(invoice_id=invoice.pk, buyer=buyer, actor=actor)
+        except DomainError as error:
+            refused.append(f"{invoice.number}: {error.message}")
+        else:
+            confirmed.append(invoice.number)
+    return confirmed, refused
+
+
 @acting_required
+@once_per_key
 def invoice_dispute_view(request, pk: int):
     organization = acting_organization(request, OrganizationKind.ENTERPRISE)
     invoice = get_object_or_404(
