@@ -91,33 +91,27 @@ def invoice_add(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            # The service's own rules, before the question: a confirmation page never shows
-            # an invoice it would refuse.
             if not is_confirmed(request):
+                # The rules invoice_create enforces, checked before the question is asked.
                 invoice_validate(seller=organization, **data)
-        except ValidationError as error:
-            add_errors(form, error)
-            return render(request, "suppliers/invoice_form.html", {"form": form})
-        if not is_confirmed(request):
-            term = (data["due_date"] - data["issue_date"]).days
-            facts = [
-                (_("Invoice number"), data["number"]),
-                (_("Buyer"), data["buyer"].name),
-                (_("Issue date"), day(data["issue_date"])),
-                (_("Due date"), day(data["due_date"])),
-                (_("Amount"), money(data["amount"], data["currency"])),
-            ]
-            return confirmation(
-                request,
-                title=_("Add this invoice?"),
-                question=_("The buyer will be asked to confirm it."),
-                action=_("Add invoice"),
-                cancel_url=reverse("portal:invoices"),
-                facts=facts,
-                extra={"long_term": term > 60, "term_days": term},
-                extra_template="suppliers/_term_warning.html",
-            )
-        try:
+                term = (data["due_date"] - data["issue_date"]).days
+                facts = [
+                    (_("Invoice number"), data["number"]),
+                    (_("Buyer"), data["buyer"].name),
+                    (_("Issue date"), day(data["issue_date"])),
+                    (_("Due date"), day(data["due_date"])),
+                    (_("Amount"), money(data["amount"], data["currency"])),
+                ]
+                return confirmation(
+                    request,
+                    title=_("Add this invoice?"),
+                    question=_("The buyer will be asked to confirm it."),
+                    action=_("Add invoice"),
+                    cancel_url=reverse("portal:invoices"),
+                    facts=facts,
+                    extra={"long_term": term > 60, "term_days": term},
+                    extra_template="suppliers/_term_warning.html",
+                )
             invoice = invoice_create(
                 seller=organization, actor=request.user, source=InvoiceSource.PORTAL, **data
             )
