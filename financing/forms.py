@@ -13,8 +13,8 @@ from financing.models import (
     ProgramStatus,
     RequestStatus,
 )
+from scf_platform.forms import DateInput, currency_choices
 from scf_platform.models import Organization, OrganizationKind
-from suppliers.forms import DateInput, currency_choices
 from suppliers.models import Invoice, InvoiceStatus, LinkRole
 
 MONEY = {"max_digits": 18, "decimal_places": 2, "localize": False}

@@ -5,7 +5,21 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from scf_platform.models import Organization, OrganizationKind, Role
+from scf_platform.money import CURRENCIES
 from scf_platform.throttle import login_blocked, login_failed, login_succeeded
+
+
+class DateInput(forms.DateInput):
+    """The browser's date picker; the value is always ISO 8601, whatever the language."""
+
+    input_type = "date"
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+def currency_choices() -> list[tuple[str, str]]:
+    return [(code, code) for code in sorted(CURRENCIES)]
 
 
 class ThrottledAuthenticationForm(AuthenticationForm):

@@ -1,11 +1,15 @@
-"""Money and rates: Decimal end to end, one rounding function (half-up), day counts."""
+"""Money and rates: Decimal end to end, one rounding function (half-up), day counts, the
+currencies the platform deals in, and an amount as people read it."""
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django.utils import formats
 
 CENT = Decimal("0.01")
 MONEY_MAX_DIGITS = 18
 MONEY_PLACES = 2
 DAY_COUNT_BASIS = {"ACT/360": 360, "ACT/365": 365}
+CURRENCIES = {"CNY", "USD", "EUR", "HKD", "JPY", "GBP"}
 
 
 def round_half_up(value: Decimal, places: int = MONEY_PLACES) -> Decimal:
@@ -40,3 +44,13 @@ def parse_money(text: str) -> Decimal:
 def interest(principal: Decimal, annual_rate: Decimal, days: int, day_count: str) -> Decimal:
     """Simple interest, exact (not rounded): principal x rate x days / basis."""
     return principal * annual_rate * Decimal(days) / Decimal(DAY_COUNT_BASIS[day_count])
+
+
+def money(amount, currency: str = "") -> str:
+    """An amount for the current language: grouped digits, two decimals, the currency code."""
+    if amount is None:
+        return "—"
+    text = formats.number_format(
+        round_half_up(Decimal(amount)), decimal_pos=2, use_l10n=True, force_grouping=True
+    )
+    return f"{text} {currency}".strip()

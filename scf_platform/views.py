@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from scf_platform import services
 from scf_platform.acting import SESSION_KEY
 from scf_platform.forms import MemberAddForm, OrganizationCreateForm, ThrottledAuthenticationForm
+from scf_platform.idempotency import once_per_key
 from scf_platform.models import Membership, Organization, Role
 from scf_platform.portal import dashboard_panels_for, portal_of
 
@@ -64,6 +65,7 @@ def home(request):
 
 
 @acting_required
+@once_per_key
 def members(request):
     acting = request.acting
     organization = acting.organization
@@ -91,6 +93,7 @@ def members(request):
 
 
 @acting_required
+@once_per_key
 def organizations(request):
     if not request.acting.is_operator:
         raise Http404

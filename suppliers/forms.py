@@ -3,18 +3,9 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from scf_platform.forms import DateInput, currency_choices
 from scf_platform.models import Organization
 from suppliers.models import InvoiceStatus, TradeLink
-from suppliers.services import CURRENCIES
-
-
-class DateInput(forms.DateInput):
-    """The browser's date picker; the value is always ISO 8601, whatever the language."""
-
-    input_type = "date"
-
-    def __init__(self, **kwargs) -> None:
-        super().__init__(format="%Y-%m-%d", **kwargs)
 
 
 def buyers_of(seller: Organization):
@@ -32,10 +23,6 @@ def sellers_to(buyer: Organization):
             "counterparty_id"
         )
     ).order_by("name")
-
-
-def currency_choices() -> list[tuple[str, str]]:
-    return [(code, code) for code in sorted(CURRENCIES)]
 
 
 class InvoiceForm(forms.Form):

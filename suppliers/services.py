@@ -20,6 +20,7 @@ from scf_platform.business_events import (
 )
 from scf_platform.errors import IllegalTransition, NotPermitted
 from scf_platform.models import Organization, OrganizationKind
+from scf_platform.money import CURRENCIES
 from scf_platform.notifications import notify
 from suppliers.models import (
     Invoice,
@@ -30,7 +31,6 @@ from suppliers.models import (
 )
 from suppliers.selectors import buyers_supplied, numbers_uploaded
 
-CURRENCIES = {"CNY", "USD", "EUR", "HKD", "JPY", "GBP"}
 # Bulk upload: invoices landed per statement.
 LAND_BATCH = 2000
 

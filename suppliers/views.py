@@ -1,25 +1,38 @@
 """Portal pages of the supply chain: a supplier's invoices (by hand or by file) and a core
 enterprise's payables to confirm or dispute.
 
-Views are thin: they check who may act, call one service and say what happened. The helpers at the
-top (confirmation step, errors next to fields, pagination) are shared with financing's pages.
+Views are thin: they check who may act, call one service and say what happened; what every page
+shares (the confirmation step, errors next to fields, pagination) is in scf_platform.pages.
 """
 
 from decimal import Decimal
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import formats
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from scf_platform.errors import DomainError
-from scf_platform.models import Organization, OrganizationKind, Role
-from scf_platform.money import round_half_up
+from scf_platform.idempotency import once_outcome, once_per_key
+from scf_platform.models import OrganizationKind, Role
+from scf_platform.money import money
+from scf_platform.pages import (
+    acting_organization,
+    add_errors,
+    confirmation,
+    day,
+    is_confirmed,
+    paginate,
+    posted,
+    rehearse,
+    require_role,
+    status_label,
+)
 from scf_platform.views import acting_required
 from suppliers.forms import (
     DisputeForm,
@@ -31,9 +44,8 @@ from suppliers.forms import (
 )
 from suppliers.imports import ImportFileError, import_max_bytes, invoices_import
 from suppliers.models import Invoice, InvoiceEvent, InvoiceSource, InvoiceStatus
-from suppliers.services import invoice_confirm, invoice_create, invoice_dispute
+from suppliers.services import invoice_confirm, invoice_create, invoice_dispute, invoice_validate
 
-PAGE_SIZE = 25
 # The landed invoices an upload's report names one by one.
 LANDED_SHOWN = 100
 # The columns of an upload as people name them (the file uses the API's names).
@@ -46,106 +58,6 @@ UPLOAD_FIELDS = {
     "currency": gettext_lazy("Currency"),
     "amount": gettext_lazy("Amount"),
 }
-NOT_YOUR_ROLE = gettext_lazy("Your role in this organization may not do this.")
-
-# Shared helpers ---------------------------------------------------------------------------------
-
-
-def acting_organization(request, *kinds: str) -> Organization:
-    """The organization the user acts for; a page of another kind of organization is not found."""
-    organization = request.acting.organization
-    if organization is None or (kinds and organization.kind not in kinds):
-        raise Http404
-    return organization
-
-
-def require_role(request, *roles: str) -> None:
-    if not request.acting.has_role(*roles):
-        raise PermissionDenied(NOT_YOUR_ROLE)
-
-
-def paginate(request, queryset):
-    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-
-
-def posted(request):
-    """The form data of a POST (even an empty one: a bound form), else None."""
-    return request.POST if request.method == "POST" else None
-
-
-def is_confirmed(request) -> bool:
-    """The user answered the confirmation step (every state change has one)."""
-    return request.method == "POST" and request.POST.get("confirmed") == "1"
-
-
-def add_errors(form, error: Exception) -> None:
-    """A service's refusal, shown next to the field it names (or above the form)."""
-    if isinstance(error, DomainError):
-        form.add_error(None, error.message)
-    elif hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
-
-
-def money(amount, currency: str = "") -> str:
-    """An amount for the current language: grouped digits, two decimals, the currency code."""
-    if amount is None:
-        return "—"
-    text = formats.number_format(
-        round_half_up(Decimal(amount)), decimal_pos=2, use_l10n=True, force_grouping=True
-    )
-    return f"{text} {currency}".strip()
-
-
-def status_label(choices, value: str) -> str:
-    """The label of a status recorded as plain text (events keep the value, not the choice)."""
-    try:
-        return choices(value).label
-    except ValueError:
-        return value
-
-
-def day(value) -> str:
-    return formats.date_format(value) if value else "—"
-
-
-def confirmation(
-    request,
-    *,
-    title: str,
-    question: str,
-    action: str,
-    cancel_url: str,
-    facts=(),
-    hidden=None,
-    danger: bool = False,
-    extra_template: str = "",
-    extra=None,
-):
-    """The confirmation step: what will happen, and a button that posts it again, confirmed.
-    `hidden` defaults to what was posted, so the confirmed POST carries the same input."""
-    if hidden is None:
-        hidden = [
-            (name, value)
-            for name in request.POST
-            if name not in ("csrfmiddlewaretoken", "confirmed")
-            for value in request.POST.getlist(name)
-        ]
-    context = {
-        "title": title,
-        "question": question,
-        "action": action,
-        "cancel_url": cancel_url,
-        "facts": facts,
-        "hidden": hidden,
-        "danger": danger,
-        "extra_template": extra_template,
-        **(extra or {}),
-    }
-    return render(request, "suppliers/confirm.html", context)
-
 
 # A supplier's invoices ------------------------------------------------------------------------
 
@@ -171,32 +83,35 @@ def invoice_list(request):
 
 
 @acting_required
+@once_per_key
 def invoice_add(request):
     organization = acting_organization(request, OrganizationKind.ENTERPRISE)
     require_role(request, Role.MAKER, Role.ADMIN)
     form = InvoiceForm(posted(request), seller=organization)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        if not is_confirmed(request):
-            term = (data["due_date"] - data["issue_date"]).days
-            facts = [
-                (_("Invoice number"), data["number"]),
-                (_("Buyer"), data["buyer"].name),
-                (_("Issue date"), day(data["issue_date"])),
-                (_("Due date"), day(data["due_date"])),
-                (_("Amount"), money(data["amount"], data["currency"])),
-            ]
-            return confirmation(
-                request,
-                title=_("Add this invoice?"),
-                question=_("The buyer will be asked to confirm it."),
-                action=_("Add invoice"),
-                cancel_url=reverse("portal:invoices"),
-                facts=facts,
-                extra={"long_term": term > 60, "term_days": term},
-                extra_template="suppliers/_term_warning.html",
-            )
         try:
+            if not is_confirmed(request):
+                # The rules invoice_create enforces, checked before the question is asked.
+                invoice_validate(seller=organization, **data)
+                term = (data["due_date"] - data["issue_date"]).days
+                facts = [
+                    (_("Invoice number"), data["number"]),
+                    (_("Buyer"), data["buyer"].name),
+                    (_("Issue date"), day(data["issue_date"])),
+                    (_("Due date"), day(data["due_date"])),
+                    (_("Amount"), money(data["amount"], data["currency"])),
+                ]
+                return confirmation(
+                    request,
+                    title=_("Add this invoice?"),
+                    question=_("The buyer will be asked to confirm it."),
+                    action=_("Add invoice"),
+                    cancel_url=reverse("portal:invoices"),
+                    facts=facts,
+                    extra={"long_term": term > 60, "term_days": term},
+                    extra_template="suppliers/_term_warning.html",
+                )
             invoice = invoice_create(
                 seller=organization, actor=request.user, source=InvoiceSource.PORTAL, **data
             )
@@ -213,11 +128,14 @@ def invoice_add(request):
 
 
 @acting_required
+@once_per_key
 def invoice_upload(request):
+    """A file of invoices. The report is a page of its own (?report=<the form's one-time key>),
+    drawn from what the import recorded as its outcome: reloading it shows the same report and
+    imports nothing again."""
     organization = acting_organization(request, OrganizationKind.ENTERPRISE)
     require_role(request, Role.MAKER, Role.ADMIN)
     form = InvoiceUploadForm(posted(request), request.FILES if request.method == "POST" else None)
-    report = None
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         if upload.size > import_max_bytes():
@@ -239,25 +157,34 @@ def invoice_upload(request):
             else:
                 level = messages.success if not report.rejected else messages.warning
                 level(request, _("%(name)s was read: the report is below.") % {"name": upload.name})
-                form = InvoiceUploadForm()
+                response = redirect(
+                    reverse("portal:invoice_upload") + "?" + urlencode({"report": request.once_key})
+                )
+                response.once_outcome = {"report": _report_outcome(report)}
+                return response
+    report = None
+    if request.method == "GET" and "report" in request.GET:
+        report = (once_outcome(request, request.GET["report"]) or {}).get("report")
+        if report is None:
+            raise Http404
     created = []
-    if report is not None and report.invoice_ids:
+    if report is not None and report["invoice_ids"]:
         # A file may land 100,000 invoices: the page names the first of them; the list has all.
         created = list(
             Invoice.objects.visible_to(organization)
-            .filter(pk__in=report.invoice_ids[:LANDED_SHOWN])
+            .filter(pk__in=report["invoice_ids"])
             .select_related("buyer")
             .order_by("pk")
         )
     rejected = [
         {
-            "row": rejection.row,
+            "row": rejection["row"],
             "field": field,
             "label": UPLOAD_FIELDS.get(field, ""),
             "errors": errors,
         }
-        for rejection in (report.rejected if report else [])
-        for field, errors in rejection.errors.items()
+        for rejection in (report["rejected"] if report else [])
+        for field, errors in rejection["errors"].items()
     ]
     return render(
         request,
@@ -266,10 +193,20 @@ def invoice_upload(request):
             "form": form,
             "report": report,
             "created": created,
-            "more_landed": report.created - len(created) if report else 0,
+            "more_landed": report["created"] - len(created) if report else 0,
             "rejected": rejected,
         },
     )
+
+
+def _report_outcome(report) -> dict:
+    """What the report page shows of an import, kept as the upload's outcome (JSON)."""
+    return {
+        "filename": report.filename,
+        "created": report.created,
+        "invoice_ids": report.invoice_ids[:LANDED_SHOWN],
+        "rejected": [{"row": r.row, "errors": r.errors} for r in report.rejected],
+    }
 
 
 @acting_required
@@ -328,6 +265,7 @@ def payable_list(request):
 
 
 @acting_required
+@once_per_key
 def payables_confirm(request):
     """Confirm one or many payables: the list sends the chosen ids here; this page asks, then
     confirms each (each is the buyer's irrevocable undertaking to pay)."""
@@ -350,6 +288,12 @@ def payables_confirm(request):
     if len(invoices) != len(ids):
         raise Http404
     if not is_confirmed(request):
+        # Asked only about invoices the service would confirm: say now which it would refuse.
+        refusals = rehearse(lambda: _confirm_each(invoices, organization, request.user)[1])
+        if refusals:
+            for message in refusals:
+                messages.error(request, message)
+            return redirect("portal:payables")
         total = sum((i.amount for i in invoices), Decimal(0))
         currencies = sorted({i.currency for i in invoices})
         return confirmation(
@@ -366,14 +310,7 @@ def payables_confirm(request):
             extra_template="suppliers/_invoice_table.html",
             extra={"invoices": invoices},
         )
-    confirmed, refused = [], []
-    for invoice in invoices:
-        try:
-            invoice_confirm(invoice_id=invoice.pk, buyer=organization, actor=request.user)
-        except DomainError as error:
-            refused.append(f"{invoice.number}: {error.message}")
-        else:
-            confirmed.append(invoice.number)
+    confirmed, refused = _confirm_each(invoices, organization, request.user)
     if confirmed:
         messages.success(request, _("Confirmed: %(numbers)s.") % {"numbers": ", ".join(confirmed)})
     for message in refused:
@@ -381,7 +318,21 @@ def payables_confirm(request):
     return redirect("portal:payables")
 
 
+def _confirm_each(invoices, buyer, actor) -> tuple[list[str], list[str]]:
+    """Confirm each invoice: the numbers confirmed, and the refusals with their reasons."""
+    confirmed, refused = [], []
+    for invoice in invoices:
+        try:
+            invoice_confirm(invoice_id=invoice.pk, buyer=buyer, actor=actor)
+        except DomainError as error:
+            refused.append(f"{invoice.number}: {error.message}")
+        else:
+            confirmed.append(invoice.number)
+    return confirmed, refused
+
+
 @acting_required
+@once_per_key
 def invoice_dispute_view(request, pk: int):
     organization = acting_organization(request, OrganizationKind.ENTERPRISE)
     invoice = get_object_or_404(

@@ -16,8 +16,8 @@ from financing.models import (
 )
 from financing.selectors import waiting_seconds
 from financing.services.requests import amount_outstanding, approvals_needed, request_quote
+from scf_platform.api.fields import MAX_ID, MoneyField, VisibleRelatedField
 from scf_platform.models import Organization
-from suppliers.api.fields import MAX_ID, MoneyField, VisibleRelatedField
 from suppliers.models import LinkRole
 
 # Rates as the model stores them; DRF refuses more places than these with a 400.

@@ -27,9 +27,9 @@ from financing.selectors import approval_queue
 from financing.services import programs as program_services
 from financing.services import requests as workflow
 from scf_platform.api.permissions import role_required
+from scf_platform.api.views import IDEMPOTENCY_KEY, RoleCheckedViewSet
 from scf_platform.idempotency import idempotent
 from scf_platform.models import OrganizationKind, Role
-from suppliers.api.views import IDEMPOTENCY_KEY, RoleCheckedViewSet
 
 BANK = (OrganizationKind.BANK,)
 ENTERPRISE = (OrganizationKind.ENTERPRISE,)

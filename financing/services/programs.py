@@ -10,8 +10,9 @@ from financing.models import DayCount, Product, Program, ProgramParticipant
 from scf_platform.business_events import business_event_record, business_transaction_begin
 from scf_platform.errors import NotPermitted
 from scf_platform.models import Organization, OrganizationKind
+from scf_platform.money import CURRENCIES
 from suppliers.models import LinkRole
-from suppliers.services import CURRENCIES, trade_link_create
+from suppliers.services import trade_link_create
 
 
 def program_create(

@@ -22,16 +22,18 @@ from financing.services.requests import (
 from financing.views.common import percent, quote_display, refused, visible_request
 from scf_platform.clock import business_today
 from scf_platform.errors import DomainError
+from scf_platform.idempotency import once_per_key
 from scf_platform.models import OrganizationKind, Role
-from scf_platform.views import acting_required
-from suppliers.views import (
+from scf_platform.money import money
+from scf_platform.pages import (
     acting_organization,
     add_errors,
     confirmation,
     is_confirmed,
-    money,
+    rehearse,
     require_role,
 )
+from scf_platform.views import acting_required
 
 APPLICANTS = (Role.MAKER, Role.ADMIN)
 
@@ -135,6 +137,7 @@ def apply_quote(request):
 
 
 @acting_required
+@once_per_key
 def apply_confirm(request):
     """Review the application, then create the request and submit it (screening follows)."""
     organization = acting_organization(request, OrganizationKind.ENTERPRISE)
@@ -149,36 +152,9 @@ def apply_confirm(request):
     if _cap_note(form, quote):
         form.add_error("requested_amount", _cap_note(form, quote))
         return _apply_page(request, form, today)
-    if not is_confirmed(request):
-        return confirmation(
-            request,
-            title=_("Submit this financing request?"),
-            question=_(
-                "The invoices are held for this request and it is screened at once; then "
-                "%(bank)s reviews it. The final discount is fixed on the day of disbursement."
-            )
-            % {"bank": program.bank.name},
-            action=_("Submit request"),
-            cancel_url=reverse("portal:apply") + "?" + request.GET.urlencode(),
-            facts=[
-                (_("Program"), program.name),
-                (_("Bank"), program.bank.name),
-                (_("Core enterprise"), program.core_enterprise.name),
-            ],
-            hidden=[
-                (name, value)
-                for name in request.GET
-                if name not in ("recalculate", "shown_program")
-                for value in request.GET.getlist(name)
-            ],
-            extra_template="financing/_apply_review.html",
-            extra={
-                "invoices": form.cleaned_data["invoices"],
-                "quote": quote_display(quote, program.currency),
-            },
-        )
     invoices = form.cleaned_data["invoices"]
-    try:
+
+    def apply_and_submit():
         # Draft and submission stand or fall together: no stray draft if the submit is refused.
         with transaction.atomic():
             financing_request = financing_request_create(
@@ -192,6 +168,39 @@ def apply_confirm(request):
             financing_request_submit(
                 request_id=financing_request.pk, applicant=organization, actor=request.user
             )
+        return financing_request
+
+    try:
+        if not is_confirmed(request):
+            rehearse(apply_and_submit)
+            return confirmation(
+                request,
+                title=_("Submit this financing request?"),
+                question=_(
+                    "The invoices are held for this request and it is screened at once; then "
+                    "%(bank)s reviews it. The final discount is fixed on the day of disbursement."
+                )
+                % {"bank": program.bank.name},
+                action=_("Submit request"),
+                cancel_url=reverse("portal:apply") + "?" + request.GET.urlencode(),
+                facts=[
+                    (_("Program"), program.name),
+                    (_("Bank"), program.bank.name),
+                    (_("Core enterprise"), program.core_enterprise.name),
+                ],
+                hidden=[
+                    (name, value)
+                    for name in request.GET
+                    if name not in ("recalculate", "shown_program")
+                    for value in request.GET.getlist(name)
+                ],
+                extra_template="financing/_apply_review.html",
+                extra={
+                    "invoices": form.cleaned_data["invoices"],
+                    "quote": quote_display(quote, program.currency),
+                },
+            )
+        financing_request = apply_and_submit()
     except (ValidationError, DomainError) as error:
         add_errors(form, error)
         return _apply_page(request, form, today)
@@ -203,23 +212,29 @@ def apply_confirm(request):
 
 
 @acting_required
+@once_per_key
 def request_submit(request, pk: int):
     organization = acting_organization(request, OrganizationKind.ENTERPRISE)
     financing_request = visible_request(request, pk, organization=organization)
     require_role(request, *APPLICANTS)
-    if not is_confirmed(request):
-        return confirmation(
-            request,
-            title=_("Submit request %(id)s?") % {"id": financing_request.pk},
-            question=_("The invoices are held for this request and it is screened at once."),
-            action=_("Submit request"),
-            cancel_url=reverse("portal:request_detail", args=[financing_request.pk]),
-            hidden=[],
-        )
-    try:
-        financing_request_submit(
+
+    def submit():
+        return financing_request_submit(
             request_id=financing_request.pk, applicant=organization, actor=request.user
         )
+
+    try:
+        if not is_confirmed(request):
+            rehearse(submit)
+            return confirmation(
+                request,
+                title=_("Submit request %(id)s?") % {"id": financing_request.pk},
+                question=_("The invoices are held for this request and it is screened at once."),
+                action=_("Submit request"),
+                cancel_url=reverse("portal:request_detail", args=[financing_request.pk]),
+                hidden=[],
+            )
+        submit()
     except DomainError as error:
         return refused(request, error, financing_request)
     messages.success(
@@ -230,27 +245,33 @@ def request_submit(request, pk: int):
 
 
 @acting_required
+@once_per_key
 def request_withdraw(request, pk: int):
     organization = acting_organization(request, OrganizationKind.ENTERPRISE)
     financing_request = visible_request(request, pk, organization=organization)
     require_role(request, *APPLICANTS)
-    if not is_confirmed(request):
-        return confirmation(
-            request,
-            title=_("Withdraw request %(id)s?") % {"id": financing_request.pk},
-            question=_(
-                "The request stops here and its invoices are freed for another request. "
-                "This cannot be undone."
-            ),
-            action=_("Withdraw request"),
-            cancel_url=reverse("portal:request_detail", args=[financing_request.pk]),
-            hidden=[],
-            danger=True,
-        )
-    try:
-        financing_request_withdraw(
+
+    def withdraw():
+        return financing_request_withdraw(
             request_id=financing_request.pk, applicant=organization, actor=request.user
         )
+
+    try:
+        if not is_confirmed(request):
+            rehearse(withdraw)
+            return confirmation(
+                request,
+                title=_("Withdraw request %(id)s?") % {"id": financing_request.pk},
+                question=_(
+                    "The request stops here and its invoices are freed for another request. "
+                    "This cannot be undone."
+                ),
+                action=_("Withdraw request"),
+                cancel_url=reverse("portal:request_detail", args=[financing_request.pk]),
+                hidden=[],
+                danger=True,
+            )
+        withdraw()
     except DomainError as error:
         return refused(request, error, financing_request)
     messages.success(request, _("Request %(id)s was withdrawn.") % {"id": financing_request.pk})

@@ -30,19 +30,21 @@ from financing.views.common import ACTORS, percent, quote_display, refused, visi
 from financing.views.request_pages import four_eyes
 from scf_platform.clock import business_today
 from scf_platform.errors import DomainError
+from scf_platform.idempotency import once_per_key
 from scf_platform.models import OrganizationKind, Role
-from scf_platform.views import acting_required
-from suppliers.views import (
+from scf_platform.money import money
+from scf_platform.pages import (
     acting_organization,
     add_errors,
     confirmation,
     day,
     is_confirmed,
-    money,
     paginate,
     posted,
+    rehearse,
     require_role,
 )
+from scf_platform.views import acting_required
 
 CHECKERS = (Role.CHECKER, Role.ADMIN)
 
@@ -96,6 +98,7 @@ def _decision_context(financing_request, organization, user) -> dict:
 
 
 @acting_required
+@once_per_key
 def request_approve(request, pk: int):
     bank = acting_organization(request, OrganizationKind.BANK)
     financing_request = visible_request(request, pk, organization=bank)
@@ -128,6 +131,7 @@ def request_approve(request, pk: int):
 
 
 @acting_required
+@once_per_key
 def request_reject(request, pk: int):
     bank = acting_organization(request, OrganizationKind.BANK)
     financing_request = visible_request(request, pk, organization=bank)
@@ -155,6 +159,7 @@ def request_reject(request, pk: int):
 
 
 @acting_required
+@once_per_key
 def request_disburse(request, pk: int):
     bank = acting_organization(request, OrganizationKind.BANK)
     financing_request = visible_request(request, pk, organization=bank)
@@ -162,28 +167,34 @@ def request_disburse(request, pk: int):
     form = DisburseForm(posted(request), initial={"value_date": business_today()})
     if request.method == "POST" and form.is_valid():
         value_date = form.cleaned_data["value_date"]
-        if not is_confirmed(request):
-            quote = request_quote(financing_request, value_date=value_date)
-            return confirmation(
-                request,
-                title=_("Disburse request %(id)s?") % {"id": financing_request.pk},
-                question=_(
-                    "The net proceeds are paid to %(a)s and the quote is fixed by the value date."
-                )
-                % {"a": financing_request.applicant.name},
-                action=_("Disburse"),
-                cancel_url=reverse("portal:request_detail", args=[financing_request.pk]),
-                facts=[(_("Value date"), day(value_date))],
-                extra_template="financing/_quote.html",
-                extra={"quote": quote_display(quote, financing_request.currency)},
-            )
-        try:
-            financing_request_disburse(
+
+        def disburse():
+            return financing_request_disburse(
                 request_id=financing_request.pk,
                 bank=bank,
                 actor=request.user,
                 value_date=value_date,
             )
+
+        try:
+            if not is_confirmed(request):
+                rehearse(disburse)
+                quote = request_quote(financing_request, value_date=value_date)
+                return confirmation(
+                    request,
+                    title=_("Disburse request %(id)s?") % {"id": financing_request.pk},
+                    question=_(
+                        "The net proceeds are paid to %(a)s and the quote is fixed by the value "
+                        "date."
+                    )
+                    % {"a": financing_request.applicant.name},
+                    action=_("Disburse"),
+                    cancel_url=reverse("portal:request_detail", args=[financing_request.pk]),
+                    facts=[(_("Value date"), day(value_date))],
+                    extra_template="financing/_quote.html",
+                    extra={"quote": quote_display(quote, financing_request.currency)},
+                )
+            disburse()
         except ValidationError as error:
             add_errors(form, error)
         except DomainError as error:
@@ -266,31 +277,35 @@ def program_detail(request, pk: int):
 
 
 @acting_required
+@once_per_key
 def program_add(request):
     bank = acting_organization(request, OrganizationKind.BANK)
     require_role(request, *CHECKERS)
     form = ProgramForm(posted(request))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        if not is_confirmed(request):
-            return confirmation(
-                request,
-                title=_("Create program %(name)s?") % {"name": data["name"]},
-                question=_("%(core)s and the suppliers it onboards can then apply for financing.")
-                % {"core": data["core_enterprise"].name},
-                action=_("Create program"),
-                cancel_url=reverse("portal:programs"),
-                facts=[
-                    (_("Core enterprise"), data["core_enterprise"].name),
-                    (_("Credit limit"), money(data["credit_limit"], data["currency"])),
-                    (_("Advance rate"), percent(data["advance_rate"])),
-                    (_("Annual discount rate"), percent(data["annual_rate"])),
-                    (_("Day count"), data["day_count"]),
-                    (_("Maximum tenor (days)"), data["max_tenor_days"]),
-                    (_("Two checkers above"), money(data["dual_approval_threshold"])),
-                ],
-            )
         try:
+            if not is_confirmed(request):
+                rehearse(lambda: program_create(bank=bank, actor=request.user, **data))
+                return confirmation(
+                    request,
+                    title=_("Create program %(name)s?") % {"name": data["name"]},
+                    question=_(
+                        "%(core)s and the suppliers it onboards can then apply for financing."
+                    )
+                    % {"core": data["core_enterprise"].name},
+                    action=_("Create program"),
+                    cancel_url=reverse("portal:programs"),
+                    facts=[
+                        (_("Core enterprise"), data["core_enterprise"].name),
+                        (_("Credit limit"), money(data["credit_limit"], data["currency"])),
+                        (_("Advance rate"), percent(data["advance_rate"])),
+                        (_("Annual discount rate"), percent(data["annual_rate"])),
+                        (_("Day count"), data["day_count"]),
+                        (_("Maximum tenor (days)"), data["max_tenor_days"]),
+                        (_("Two checkers above"), money(data["dual_approval_threshold"])),
+                    ],
+                )
             program = program_create(bank=bank, actor=request.user, **data)
         except (ValidationError, DomainError) as error:
             add_errors(form, error)

@@ -14,8 +14,8 @@ from financing.models import FinancingRequest
 from financing.pricing import Quote
 from scf_platform.errors import DomainError
 from scf_platform.models import Role
-from scf_platform.money import round_half_up
-from suppliers.views import day, money
+from scf_platform.money import money, round_half_up
+from scf_platform.pages import day
 
 # Viewers look; every other role may act where the service lets its organization act.
 ACTORS = (Role.ADMIN, Role.MAKER, Role.CHECKER)

@@ -15,19 +15,21 @@ from financing.views import figures
 from financing.views.common import ACTORS, refused, visible_request
 from scf_platform.clock import business_today
 from scf_platform.errors import DomainError
+from scf_platform.idempotency import once_per_key
 from scf_platform.models import OrganizationKind
-from scf_platform.views import acting_required
-from suppliers.views import (
+from scf_platform.money import money
+from scf_platform.pages import (
     acting_organization,
     add_errors,
     confirmation,
     day,
     is_confirmed,
-    money,
     paginate,
     posted,
+    rehearse,
     require_role,
 )
+from scf_platform.views import acting_required
 
 
 @acting_required
@@ -53,38 +55,16 @@ def participant_list(request):
 
 
 @acting_required
+@once_per_key
 def participant_onboard(request):
     core = acting_organization(request, OrganizationKind.ENTERPRISE)
     require_role(request, *ACTORS)
     form = ParticipantForm(posted(request), core_enterprise=core)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        if not is_confirmed(request):
-            return confirmation(
-                request,
-                title=_("Onboard %(name)s?") % {"name": data["organization"].name},
-                question=_(
-                    "It becomes a participant of %(program)s and may apply for financing "
-                    "against the invoices you confirm."
-                )
-                % {"program": data["program"].name},
-                action=_("Onboard"),
-                cancel_url=reverse("portal:participants"),
-                facts=[
-                    (_("Enterprise"), data["organization"].name),
-                    (_("Unified social credit code"), data["organization"].credit_code),
-                    (_("Program"), data["program"].name),
-                    (_("Role"), dict(form.fields["role"].choices)[data["role"]]),
-                    (
-                        _("Sub-limit"),
-                        money(data["limit"], data["program"].currency)
-                        if data["limit"]
-                        else _("None"),
-                    ),
-                ],
-            )
-        try:
-            participant = participant_add(
+
+        def onboard():
+            return participant_add(
                 program=data["program"],
                 core_enterprise=core,
                 actor=request.user,
@@ -92,6 +72,34 @@ def participant_onboard(request):
                 role=data["role"],
                 limit=data["limit"],
             )
+
+        try:
+            if not is_confirmed(request):
+                rehearse(onboard)
+                return confirmation(
+                    request,
+                    title=_("Onboard %(name)s?") % {"name": data["organization"].name},
+                    question=_(
+                        "It becomes a participant of %(program)s and may apply for financing "
+                        "against the invoices you confirm."
+                    )
+                    % {"program": data["program"].name},
+                    action=_("Onboard"),
+                    cancel_url=reverse("portal:participants"),
+                    facts=[
+                        (_("Enterprise"), data["organization"].name),
+                        (_("Unified social credit code"), data["organization"].credit_code),
+                        (_("Program"), data["program"].name),
+                        (_("Role"), dict(form.fields["role"].choices)[data["role"]]),
+                        (
+                            _("Sub-limit"),
+                            money(data["limit"], data["program"].currency)
+                            if data["limit"]
+                            else _("None"),
+                        ),
+                    ],
+                )
+            participant = onboard()
         except (ValidationError, DomainError) as error:
             add_errors(form, error)
         else:
@@ -133,6 +141,7 @@ def network(request):
 
 
 @acting_required
+@once_per_key
 def request_repay(request, pk: int):
     core = acting_organization(request, OrganizationKind.ENTERPRISE)
     financing_request = visible_request(request, pk, organization=core)
@@ -141,31 +150,36 @@ def request_repay(request, pk: int):
     form = RepayForm(posted(request), initial={"amount": outstanding, "paid_on": business_today()})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        if not is_confirmed(request):
-            settles = data["amount"] == outstanding
-            return confirmation(
-                request,
-                title=_("Record a repayment on request %(id)s?") % {"id": financing_request.pk},
-                question=_("The request is settled and its invoices paid.")
-                if settles
-                else _("%(left)s will remain outstanding.")
-                % {"left": money(outstanding - data["amount"], financing_request.currency)},
-                action=_("Record repayment"),
-                cancel_url=reverse("portal:request_detail", args=[financing_request.pk]),
-                facts=[
-                    (_("Amount"), money(data["amount"], financing_request.currency)),
-                    (_("Paid on"), day(data["paid_on"])),
-                    (_("Bank"), financing_request.bank.name),
-                ],
-            )
-        try:
-            financing_request_repay(
+
+        def repay():
+            return financing_request_repay(
                 request_id=financing_request.pk,
                 payer=core,
                 actor=request.user,
                 amount=data["amount"],
                 paid_on=data["paid_on"],
             )
+
+        try:
+            if not is_confirmed(request):
+                # What is left once the service has taken the repayment (late interest first).
+                left = rehearse(lambda: amount_outstanding(repay().request))
+                return confirmation(
+                    request,
+                    title=_("Record a repayment on request %(id)s?") % {"id": financing_request.pk},
+                    question=_("The request is settled and its invoices paid.")
+                    if left == 0
+                    else _("%(left)s will remain outstanding.")
+                    % {"left": money(left, financing_request.currency)},
+                    action=_("Record repayment"),
+                    cancel_url=reverse("portal:request_detail", args=[financing_request.pk]),
+                    facts=[
+                        (_("Amount"), money(data["amount"], financing_request.currency)),
+                        (_("Paid on"), day(data["paid_on"])),
+                        (_("Bank"), financing_request.bank.name),
+                    ],
+                )
+            repay()
         except ValidationError as error:
             add_errors(form, error)
         except DomainError as error:

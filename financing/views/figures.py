@@ -18,8 +18,8 @@ from financing.models import (
 )
 from financing.services.requests import amount_outstanding
 from scf_platform.models import Organization
+from scf_platform.money import money
 from suppliers.models import Invoice, InvoiceStatus
-from suppliers.views import money
 
 FINANCED = (RequestStatus.DISBURSED, RequestStatus.OVERDUE)
 PENDING = (RequestStatus.SUBMITTED, RequestStatus.IN_REVIEW, RequestStatus.APPROVED)

@@ -22,8 +22,9 @@ from financing.views.common import (
     visible_request,
 )
 from scf_platform.models import Role
+from scf_platform.money import money
+from scf_platform.pages import acting_organization, paginate, status_label
 from scf_platform.views import acting_required
-from suppliers.views import acting_organization, money, paginate, status_label
 
 WITHDRAWABLE = (S.DRAFT, S.SUBMITTED, S.IN_REVIEW)
 REPAYABLE = (S.DISBURSED, S.OVERDUE)

@@ -4,15 +4,27 @@ from collections.abc import Callable
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions, mixins, viewsets
 from rest_framework.authentication import SessionAuthentication
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
 from scf_platform.acting import SESSION_KEY, ActingOrganizationError, resolve_acting
+from scf_platform.api.fields import ExactJSONParser
 from scf_platform.api.filters import ListFilterBackend
 from scf_platform.api.pagination import DisjointUnion
 from scf_platform.api.permissions import ActsForOrganization
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="A repeat with the same key and body returns the first response and does "
+    "nothing again; the same key with another body answers 422.",
+)
 
 
 class ActingOrganizationMixin:
@@ -105,3 +117,19 @@ class PartyListModelMixin(mixins.ListModelMixin):
         parts = self.get_queryset_parts(refine=self.filter_queryset)
         page = self.paginate_queryset(DisjointUnion(parts))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class RoleCheckedViewSet(TenantViewSet):
+    """A tenant viewset whose actions each name the roles (and organization kinds) that may
+    take them; reads need only an acting organization. Amounts are parsed exactly."""
+
+    parser_classes = [ExactJSONParser, FormParser, MultiPartParser]
+    # action name -> permission class from role_required(...)
+    roles_by_action: dict = {}
+
+    def get_permissions(self):
+        permissions = super().get_permissions()
+        required = self.roles_by_action.get(self.action)
+        if required is not None:
+            permissions.append(required())
+        return permissions

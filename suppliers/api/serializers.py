@@ -2,9 +2,9 @@
 
 from rest_framework import serializers
 
+from scf_platform.api.fields import MoneyField, VisibleRelatedField
 from scf_platform.api.rows import RowListSerializer
 from scf_platform.models import Organization
-from suppliers.api.fields import MoneyField, VisibleRelatedField
 from suppliers.models import Invoice, LinkRole, TradeLink
 
 

@@ -1,19 +1,16 @@
 """API views of the supply chain: trade links and invoices (upload, confirm, dispute)."""
 
 from django_filters import rest_framework as filters
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from scf_platform.api.permissions import role_required
-from scf_platform.api.views import PartyListModelMixin, TenantViewSet
+from scf_platform.api.views import IDEMPOTENCY_KEY, PartyListModelMixin, RoleCheckedViewSet
 from scf_platform.idempotency import idempotent
 from scf_platform.models import OrganizationKind, Role
 from suppliers import services
-from suppliers.api.fields import ExactJSONParser
 from suppliers.api.serializers import (
     DisputeSerializer,
     InvoiceCreateSerializer,
@@ -24,30 +21,6 @@ from suppliers.api.serializers import (
 from suppliers.models import Invoice, InvoiceStatus, TradeLink
 
 ENTERPRISE = (OrganizationKind.ENTERPRISE,)
-
-IDEMPOTENCY_KEY = OpenApiParameter(
-    "Idempotency-Key",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    description="A repeat with the same key and body returns the first response and does "
-    "nothing again; the same key with another body answers 422.",
-)
-
-
-class RoleCheckedViewSet(TenantViewSet):
-    """A tenant viewset whose actions each name the roles (and organization kinds) that may
-    take them; reads need only an acting organization. Amounts are parsed exactly."""
-
-    parser_classes = [ExactJSONParser, FormParser, MultiPartParser]
-    # action name -> permission class from role_required(...)
-    roles_by_action: dict = {}
-
-    def get_permissions(self):
-        permissions = super().get_permissions()
-        required = self.roles_by_action.get(self.action)
-        if required is not None:
-            permissions.append(required())
-        return permissions
 
 
 class TradeLinkViewSet(mixins.ListModelMixin, RoleCheckedViewSet):

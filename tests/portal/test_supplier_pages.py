@@ -125,7 +125,9 @@ def test_upload_reports_each_row(chain, as_user):
 
     upload = SimpleUploadedFile("batch.csv", csv, content_type="text/csv")
     client = as_user(chain.supplier_maker)
-    response = client.post("/portal/invoices/upload/", {"file": upload, "genuine": "on"})
+    response = client.post(
+        "/portal/invoices/upload/", {"file": upload, "genuine": "on"}, follow=True
+    )
     page = text(response)
     assert "2 invoices landed." in page and "1 row was rejected." in page
     assert "CSV-1" in page and "CSV-3" in page
@@ -152,7 +154,7 @@ def test_a_large_upload_names_the_first_landed_invoices_and_counts_the_rest(
     csv = ("number,buyer_credit_code,issue_date,due_date,currency,amount\n" + rows).encode()
     upload = SimpleUploadedFile("big.csv", csv, content_type="text/csv")
     response = as_user(chain.supplier_maker).post(
-        "/portal/invoices/upload/", {"file": upload, "genuine": "on"}
+        "/portal/invoices/upload/", {"file": upload, "genuine": "on"}, follow=True
     )
     page = text(response)
     assert f"{views.LANDED_SHOWN + 5} invoices landed." in page

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.test import Client
 
 from financing.models import FinancingRequest, Repayment, RequestEvent
 from scf_platform.models import IdempotencyRecord
@@ -109,3 +110,30 @@ def test_twenty_repayments_with_one_key_repay_once(quiet_broker):
         assert request.repaid_amount == Decimal("1000.00")
         assert request.principal_outstanding == request.advance_amount - Decimal("1000.00")
         assert RequestEvent.objects.filter(request=request).count() == events + 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_clicks_on_one_portal_repayment_form_repay_once(quiet_broker):
+    """The portal's one-time key (a double click, many times over): one repayment, and every
+    click is sent to the same page."""
+    with platform():
+        chain = make_chain()
+        request = request_in(chain, "disbursed")
+    path = f"/portal/requests/{request.pk}/repay/"
+    form = {"amount": "1000.00", "paid_on": today().isoformat(), "once": "click" * 8}
+
+    def send():
+        client = Client()
+        client.force_login(chain.core_maker)
+        return client.post(path, {**form, "confirmed": "1"})
+
+    responses = all_at_once(send)
+    errors = [r for r in responses if isinstance(r, Exception)]
+    assert not errors, errors[:3]
+    assert {(r.status_code, r["Location"]) for r in responses} == {
+        (302, f"/portal/requests/{request.pk}/")
+    }
+    with platform():
+        assert Repayment.objects.filter(request=request).count() == 1
+        request = FinancingRequest.objects.get(pk=request.pk)
+        assert request.repaid_amount == Decimal("1000.00")
