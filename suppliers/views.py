@@ -8,7 +8,7 @@ top (confirmation step, errors next to fields, pagination) are shared with finan
 from decimal import Decimal
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,8 +18,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from scf_platform.errors import DomainError
-from scf_platform.models import Organization, OrganizationKind, Role
+from scf_platform.models import Organization, OrganizationKind
 from scf_platform.money import round_half_up
+from scf_platform.policy import (
+    may_confirm_invoice,
+    may_dispute_invoice,
+    may_upload_invoices,
+    require,
+)
 from scf_platform.views import acting_required
 from suppliers.forms import (
     DisputeForm,
@@ -46,7 +52,6 @@ UPLOAD_FIELDS = {
     "currency": gettext_lazy("Currency"),
     "amount": gettext_lazy("Amount"),
 }
-NOT_YOUR_ROLE = gettext_lazy("Your role in this organization may not do this.")
 
 # Shared helpers ---------------------------------------------------------------------------------
 
@@ -57,11 +62,6 @@ def acting_organization(request, *kinds: str) -> Organization:
     if organization is None or (kinds and organization.kind not in kinds):
         raise Http404
     return organization
-
-
-def require_role(request, *roles: str) -> None:
-    if not request.acting.has_role(*roles):
-        raise PermissionDenied(NOT_YOUR_ROLE)
 
 
 def paginate(request, queryset):
@@ -165,7 +165,7 @@ def invoice_list(request):
         {
             "page": paginate(request, invoices),
             "filters": filters,
-            "may_add": request.acting.has_role(Role.MAKER, Role.ADMIN),
+            "may_add": may_upload_invoices(request.acting),
         },
     )
 
@@ -173,7 +173,7 @@ def invoice_list(request):
 @acting_required
 def invoice_add(request):
     organization = acting_organization(request, OrganizationKind.ENTERPRISE)
-    require_role(request, Role.MAKER, Role.ADMIN)
+    require(may_upload_invoices, request.acting)
     form = InvoiceForm(posted(request), seller=organization)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -215,7 +215,7 @@ def invoice_add(request):
 @acting_required
 def invoice_upload(request):
     organization = acting_organization(request, OrganizationKind.ENTERPRISE)
-    require_role(request, Role.MAKER, Role.ADMIN)
+    require(may_upload_invoices, request.acting)
     form = InvoiceUploadForm(posted(request), request.FILES if request.method == "POST" else None)
     report = None
     if request.method == "POST" and form.is_valid():
@@ -288,10 +288,8 @@ def invoice_detail(request, pk: int):
     )
     for event in events:
         event.label = status_label(InvoiceStatus, event.to_status)
-    may_answer = (
-        invoice.buyer_id == organization.pk
-        and invoice.status == InvoiceStatus.UPLOADED
-        and request.acting.has_role(Role.CHECKER, Role.ADMIN)
+    may_answer = invoice.status == InvoiceStatus.UPLOADED and may_confirm_invoice(
+        request.acting, invoice
     )
     return render(
         request,
@@ -322,7 +320,7 @@ def payable_list(request):
         {
             "page": paginate(request, invoices),
             "filters": filters,
-            "may_answer": request.acting.has_role(Role.CHECKER, Role.ADMIN),
+            "may_answer": may_confirm_invoice(request.acting),
         },
     )
 
@@ -332,7 +330,7 @@ def payables_confirm(request):
     """Confirm one or many payables: the list sends the chosen ids here; this page asks, then
     confirms each (each is the buyer's irrevocable undertaking to pay)."""
     organization = acting_organization(request, OrganizationKind.ENTERPRISE)
-    require_role(request, Role.CHECKER, Role.ADMIN)
+    require(may_confirm_invoice, request.acting)
     source = request.POST if request.method == "POST" else request.GET
     try:
         ids = sorted({int(value) for value in source.getlist("invoice")})
@@ -387,9 +385,7 @@ def invoice_dispute_view(request, pk: int):
     invoice = get_object_or_404(
         Invoice.objects.visible_to(organization).select_related("seller"), pk=pk
     )
-    if invoice.buyer_id != organization.pk:
-        raise PermissionDenied(_("Only the buyer disputes an invoice."))
-    require_role(request, Role.CHECKER, Role.ADMIN)
+    require(may_dispute_invoice, request.acting, invoice)
     form = DisputeForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:

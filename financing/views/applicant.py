@@ -22,7 +22,13 @@ from financing.services.requests import (
 from financing.views.common import percent, quote_display, refused, visible_request
 from scf_platform.clock import business_today
 from scf_platform.errors import DomainError
-from scf_platform.models import OrganizationKind, Role
+from scf_platform.models import OrganizationKind
+from scf_platform.policy import (
+    may_create_request,
+    may_submit_request,
+    may_withdraw_request,
+    require,
+)
 from scf_platform.views import acting_required
 from suppliers.views import (
     acting_organization,
@@ -30,10 +36,7 @@ from suppliers.views import (
     confirmation,
     is_confirmed,
     money,
-    require_role,
 )
-
-APPLICANTS = (Role.MAKER, Role.ADMIN)
 
 
 def preview_quote(form: ApplyForm, today) -> Quote:
@@ -94,7 +97,7 @@ def _apply_page(request, form: ApplyForm, today):
             "quote": quote_display(quote, form.program.currency) if quote else None,
             "cap_note": note,
             "advance_rate": percent(form.program.advance_rate) if form.program else "",
-            "may_submit": request.acting.has_role(*APPLICANTS),
+            "may_submit": may_create_request(request.acting),
             "selected": [str(value) for value in (form["invoices"].value() or [])],
         },
     )
@@ -138,7 +141,7 @@ def apply_quote(request):
 def apply_confirm(request):
     """Review the application, then create the request and submit it (screening follows)."""
     organization = acting_organization(request, OrganizationKind.ENTERPRISE)
-    require_role(request, *APPLICANTS)
+    require(may_create_request, request.acting)
     today = business_today()
     data = request.POST if request.method == "POST" else request.GET
     form = _apply_form(request, data, organization, today)
@@ -206,7 +209,7 @@ def apply_confirm(request):
 def request_submit(request, pk: int):
     organization = acting_organization(request, OrganizationKind.ENTERPRISE)
     financing_request = visible_request(request, pk, organization=organization)
-    require_role(request, *APPLICANTS)
+    require(may_submit_request, request.acting, financing_request)
     if not is_confirmed(request):
         return confirmation(
             request,
@@ -233,7 +236,7 @@ def request_submit(request, pk: int):
 def request_withdraw(request, pk: int):
     organization = acting_organization(request, OrganizationKind.ENTERPRISE)
     financing_request = visible_request(request, pk, organization=organization)
-    require_role(request, *APPLICANTS)
+    require(may_withdraw_request, request.acting, financing_request)
     if not is_confirmed(request):
         return confirmation(
             request,

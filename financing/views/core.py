@@ -12,10 +12,11 @@ from financing.models import ProgramParticipant
 from financing.services.programs import participant_add
 from financing.services.requests import amount_outstanding, financing_request_repay
 from financing.views import figures
-from financing.views.common import ACTORS, refused, visible_request
+from financing.views.common import refused, visible_request
 from scf_platform.clock import business_today
 from scf_platform.errors import DomainError
 from scf_platform.models import OrganizationKind
+from scf_platform.policy import may_add_participant, may_record_repayment, require
 from scf_platform.views import acting_required
 from suppliers.views import (
     acting_organization,
@@ -26,7 +27,6 @@ from suppliers.views import (
     money,
     paginate,
     posted,
-    require_role,
 )
 
 
@@ -46,8 +46,7 @@ def participant_list(request):
         {
             "page": paginate(request, participants),
             "filters": filters,
-            "may_onboard": organization.kind == OrganizationKind.ENTERPRISE
-            and request.acting.has_role(*ACTORS),
+            "may_onboard": may_add_participant(request.acting),
         },
     )
 
@@ -55,7 +54,7 @@ def participant_list(request):
 @acting_required
 def participant_onboard(request):
     core = acting_organization(request, OrganizationKind.ENTERPRISE)
-    require_role(request, *ACTORS)
+    require(may_add_participant, request.acting)
     form = ParticipantForm(posted(request), core_enterprise=core)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -127,7 +126,7 @@ def network(request):
             "due_bars": figures.bars(
                 [(b["label"], b["total"], b["text"]) for b in buckets], tone="warn"
             ),
-            "may_repay": request.acting.has_role(*ACTORS),
+            "may_repay": may_record_repayment(request.acting),
         },
     )
 
@@ -136,7 +135,7 @@ def network(request):
 def request_repay(request, pk: int):
     core = acting_organization(request, OrganizationKind.ENTERPRISE)
     financing_request = visible_request(request, pk, organization=core)
-    require_role(request, *ACTORS)
+    require(may_record_repayment, request.acting, financing_request)
     outstanding = amount_outstanding(financing_request)
     form = RepayForm(posted(request), initial={"amount": outstanding, "paid_on": business_today()})
     if request.method == "POST" and form.is_valid():

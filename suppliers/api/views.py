@@ -8,10 +8,15 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from scf_platform.api.permissions import role_required
+from scf_platform.api.permissions import allowed_by
 from scf_platform.api.views import PartyListModelMixin, TenantViewSet
 from scf_platform.idempotency import idempotent
-from scf_platform.models import OrganizationKind, Role
+from scf_platform.policy import (
+    may_confirm_invoice,
+    may_create_trade_link,
+    may_dispute_invoice,
+    may_upload_invoices,
+)
 from suppliers import services
 from suppliers.api.fields import ExactJSONParser
 from suppliers.api.serializers import (
@@ -23,8 +28,6 @@ from suppliers.api.serializers import (
 )
 from suppliers.models import Invoice, InvoiceStatus, TradeLink
 
-ENTERPRISE = (OrganizationKind.ENTERPRISE,)
-
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
     OpenApiTypes.STR,
@@ -35,11 +38,11 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 
 
 class RoleCheckedViewSet(TenantViewSet):
-    """A tenant viewset whose actions each name the roles (and organization kinds) that may
-    take them; reads need only an acting organization. Amounts are parsed exactly."""
+    """A tenant viewset whose actions each name the role policy's rule that lets a member take
+    them; reads need only an acting organization. Amounts are parsed exactly."""
 
     parser_classes = [ExactJSONParser, FormParser, MultiPartParser]
-    # action name -> permission class from role_required(...)
+    # action name -> permission class from allowed_by(may_<action>)
     roles_by_action: dict = {}
 
     def get_permissions(self):
@@ -56,7 +59,7 @@ class TradeLinkViewSet(mixins.ListModelMixin, RoleCheckedViewSet):
     queryset = TradeLink.objects.select_related("core_enterprise", "counterparty").order_by("pk")
     serializer_class = TradeLinkSerializer
     filterset_fields = ["role", "core_enterprise"]
-    roles_by_action = {"create": role_required(Role.ADMIN, Role.MAKER, kinds=ENTERPRISE)}
+    roles_by_action = {"create": allowed_by(may_create_trade_link)}
 
     @extend_schema(
         request=TradeLinkCreateSerializer,
@@ -73,6 +76,7 @@ class TradeLinkViewSet(mixins.ListModelMixin, RoleCheckedViewSet):
             core_enterprise=self.organization,
             counterparty=serializer.validated_data["organization"],
             role=serializer.validated_data["role"],
+            actor=request.user,
         )
         return Response(TradeLinkSerializer(link).data, status=status.HTTP_201_CREATED)
 
@@ -98,9 +102,9 @@ class InvoiceViewSet(PartyListModelMixin, mixins.RetrieveModelMixin, RoleChecked
     serializer_class = InvoiceSerializer
     filterset_class = InvoiceFilter
     roles_by_action = {
-        "create": role_required(Role.MAKER, Role.ADMIN, kinds=ENTERPRISE),
-        "confirm": role_required(Role.CHECKER, Role.ADMIN, kinds=ENTERPRISE),
-        "dispute": role_required(Role.CHECKER, Role.ADMIN, kinds=ENTERPRISE),
+        "create": allowed_by(may_upload_invoices),
+        "confirm": allowed_by(may_confirm_invoice),
+        "dispute": allowed_by(may_dispute_invoice),
     }
 
     @extend_schema(
