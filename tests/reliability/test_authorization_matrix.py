@@ -339,6 +339,46 @@ def test_every_api_route_is_in_the_table():
     assert not gone, f"The matrix names routes that no longer exist: {gone}"
 
 
+def api_rules() -> dict[tuple[str, str], str]:
+    """(route name, method) -> the policy's action whose rule the API view's permission asks."""
+    found: dict[tuple[str, str], str] = {}
+
+    def walk(patterns, namespace: str) -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                inner = namespace
+                if pattern.namespace:
+                    inner = f"{namespace}:{pattern.namespace}" if namespace else pattern.namespace
+                walk(pattern.url_patterns, inner)
+                continue
+            view_class = getattr(pattern.callback, "cls", None)
+            if view_class is None or not pattern.name:
+                continue
+            actions = getattr(pattern.callback, "actions", None) or {"post": "post"}
+            for method, action in actions.items():
+                by_action = getattr(view_class, "roles_by_action", {})
+                classes = [by_action[action]] if action in by_action else []
+                if not by_action and method == "post":
+                    classes = view_class.permission_classes
+                for permission in classes:
+                    if permission.__name__.startswith("Allowed_"):
+                        found[f"{namespace}:{pattern.name}", method] = permission.__name__[8:]
+
+    walk(get_resolver().url_patterns, "")
+    return found
+
+
+def test_the_api_table_says_what_the_role_policy_says():
+    """The API's permissions are the policy's rules: the kinds and roles this table expects of
+    each route are the ones its rule names (one policy, not two that disagree)."""
+    rules = api_rules()
+    assert rules, "no API view asks the role policy"
+    for route, action in sorted(rules.items()):
+        spec, rule = EXPECTED[route], policy.RULES[action]
+        assert set(spec.kinds) == set(rule.kinds), (route, action)
+        assert set(spec.roles) == set(rule.roles), (route, action)
+
+
 # Calling them --------------------------------------------------------------------------------
 
 
