@@ -356,6 +356,8 @@ def api_rules() -> dict[tuple[str, str], str]:
                 continue
             actions = getattr(pattern.callback, "actions", None) or {"post": "post"}
             for method, action in actions.items():
+                if method in ("head", "options"):
+                    continue  # DRF adds `head` once the viewset has served a GET
                 by_action = getattr(view_class, "roles_by_action", {})
                 classes = [by_action[action]] if action in by_action else []
                 if not by_action and method == "post":
