@@ -80,7 +80,7 @@ def _setup_deal():
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 
-    from scf_platform.models import Organization, OrganizationKind
+    from scf_platform.models import Membership, Organization, OrganizationKind, Role
     from scf_platform.tenancy import Scope, scope_activated
     from suppliers.services import invoice_create, trade_link_create
 
@@ -94,7 +94,10 @@ def _setup_deal():
             kind=OrganizationKind.ENTERPRISE, name="Bench Core", credit_code="91310000BENCH0002X"
         )
         user = get_user_model().objects.create_user("bench")
-        trade_link_create(core_enterprise=buyer, counterparty=seller, role="supplier")
+        # One person acts for both sides here: the buyer's admin links, the seller's maker uploads.
+        Membership.objects.create(user=user, organization=buyer, role=Role.ADMIN)
+        Membership.objects.create(user=user, organization=seller, role=Role.MAKER)
+        trade_link_create(core_enterprise=buyer, counterparty=seller, role="supplier", actor=user)
         invoice = invoice_create(
             seller=seller,
             buyer=buyer,

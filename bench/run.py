@@ -295,7 +295,12 @@ def seed_world() -> World:
         # tenants of the scale figure.
         screen_maker = user("supplier1-maker", suppliers[1], Role.MAKER)
         import_maker = user("import-maker", import_seller, Role.MAKER)
-        trade_link_create(core_enterprise=cores[0], counterparty=import_seller, role="supplier")
+        trade_link_create(
+            core_enterprise=cores[0],
+            counterparty=import_seller,
+            role="supplier",
+            actor=core_admins[0],
+        )
         return World(
             banks=[b.pk for b in banks],
             cores=[c.pk for c in cores],

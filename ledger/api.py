@@ -7,7 +7,7 @@ import json
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from ledger import selectors, services
@@ -21,7 +21,7 @@ from ledger.signing import (
 )
 from scf_platform.api.views import ActingAPIView, ActingOrganizationMixin
 from scf_platform.errors import DomainError
-from scf_platform.models import OrganizationKind, Role
+from scf_platform.policy import may_sign_checkpoint, require
 
 
 class SigningUnavailable(DomainError):
@@ -98,14 +98,7 @@ class CheckpointListView(ActingOrganizationMixin, generics.ListAPIView):
         },
     )
     def post(self, request):
-        acting = request.acting
-        bank_admin = (
-            acting.organization is not None
-            and acting.organization.kind == OrganizationKind.BANK
-            and acting.has_role(Role.ADMIN)
-        )
-        if not (acting.is_operator or bank_admin):
-            raise PermissionDenied("Only the operator or a bank's admin signs checkpoints.")
+        require(may_sign_checkpoint, request.acting)
         _key()
         checkpoint = services.ledger_checkpoint_sign()
         return Response(LedgerCheckpointSerializer(checkpoint).data, status=status.HTTP_201_CREATED)

@@ -35,12 +35,6 @@ class Acting:
     def role_label(self) -> str:
         return Role(self.role).label if self.role else ""
 
-    def has_role(self, *roles: str) -> bool:
-        # A platform superuser without a membership is the operator, with an admin's powers.
-        if self.role is None:
-            return self.is_operator and Role.ADMIN in roles
-        return self.role in roles
-
     @property
     def scope(self) -> Scope:
         return Scope(

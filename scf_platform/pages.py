@@ -1,21 +1,18 @@
-"""What every portal page shares: the organization acting, who may act, pagination, errors next
+"""What every portal page shares: the organization acting, pagination, errors next
 to their fields, dates as people read them, and the confirmation step of a state change (checked
 by the service before it is asked, and carrying the form's one-time key)."""
 
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import formats
-from django.utils.translation import gettext_lazy
 
 from scf_platform.errors import DomainError
 from scf_platform.idempotency import ONCE_FIELD, once_key_carried, once_key_mint
 from scf_platform.models import Organization
 
 PAGE_SIZE = 25
-NOT_YOUR_ROLE = gettext_lazy("Your role in this organization may not do this.")
 
 
 def acting_organization(request, *kinds: str) -> Organization:
@@ -24,11 +21,6 @@ def acting_organization(request, *kinds: str) -> Organization:
     if organization is None or (kinds and organization.kind not in kinds):
         raise Http404
     return organization
-
-
-def require_role(request, *roles: str) -> None:
-    if not request.acting.has_role(*roles):
-        raise PermissionDenied(NOT_YOUR_ROLE)
 
 
 def paginate(request, queryset):

@@ -6,12 +6,22 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from scf_platform.models import Membership, Organization, OrganizationKind, Role
+from scf_platform.policy import may_create_organization, may_manage_members, membership_of, require
 from scf_platform.tenancy import Scope, scope_activated
 
 
 def organization_create(
-    *, name: str, kind: str, credit_code: str, language: str = "zh-hans"
+    *,
+    actor,
+    acting_for: Organization | None,
+    name: str,
+    kind: str,
+    credit_code: str,
+    language: str = "zh-hans",
 ) -> Organization:
+    """`actor`, acting for `acting_for` (the operator; None for a superuser without a
+    membership), onboards an organization."""
+    require(may_create_organization, membership_of(actor, acting_for))
     if kind not in OrganizationKind.values:
         raise ValidationError({"kind": [f"Unknown kind {kind!r}."]})
     organization = Organization(name=name, kind=kind, credit_code=credit_code, language=language)
@@ -21,9 +31,18 @@ def organization_create(
 
 
 def member_add(
-    *, organization: Organization, username: str, email: str, password: str, role: str
+    *,
+    organization: Organization,
+    actor,
+    acting_for: Organization | None,
+    username: str,
+    email: str,
+    password: str,
+    role: str,
 ) -> Membership:
-    """Create a user and make it a member of `organization` with `role`."""
+    """Create a user and make it a member of `organization` with `role`; `actor` acts for
+    `acting_for`: that organization itself, or the operator."""
+    require(may_manage_members, membership_of(actor, acting_for), organization)
     User = get_user_model()  # noqa: N806
     if role not in Role.values:
         raise ValidationError({"role": [f"Unknown role {role!r}."]})

@@ -14,7 +14,8 @@ from scf_platform import services
 from scf_platform.acting import SESSION_KEY
 from scf_platform.forms import MemberAddForm, OrganizationCreateForm, ThrottledAuthenticationForm
 from scf_platform.idempotency import once_per_key
-from scf_platform.models import Membership, Organization, Role
+from scf_platform.models import Membership, Organization
+from scf_platform.policy import may_create_organization, may_manage_members, require
 from scf_platform.portal import dashboard_panels_for, portal_of
 
 
@@ -72,13 +73,17 @@ def members(request):
     if organization is None:
         raise Http404
     form = MemberAddForm(request.POST or None)
-    may_add = acting.has_role(Role.ADMIN)
+    may_add = may_manage_members(acting, organization)
     if request.method == "POST":
-        if not may_add:
-            raise PermissionDenied(_("Only an administrator adds members."))
+        require(may_manage_members, acting, organization)
         if form.is_valid():
             try:
-                services.member_add(organization=organization, **form.cleaned_data)
+                services.member_add(
+                    organization=organization,
+                    actor=request.user,
+                    acting_for=organization,
+                    **form.cleaned_data,
+                )
             except ValidationError as error:
                 _add_errors(form, error)
             else:
@@ -98,8 +103,13 @@ def organizations(request):
     if not request.acting.is_operator:
         raise Http404
     form = OrganizationCreateForm(request.POST or None)
+    may_create = may_create_organization(request.acting)
+    if request.method == "POST":
+        require(may_create_organization, request.acting)
     if request.method == "POST" and form.is_valid():
-        organization = services.organization_create(**form.cleaned_data)
+        organization = services.organization_create(
+            actor=request.user, acting_for=request.acting.organization, **form.cleaned_data
+        )
         messages.success(request, _("%(name)s was onboarded.") % {"name": organization.name})
         return redirect("portal:organizations")
     queryset = Organization.objects.all()
@@ -107,7 +117,11 @@ def organizations(request):
     if kind:
         queryset = queryset.filter(kind=kind)
     page = Paginator(queryset, 25).get_page(request.GET.get("page"))
-    return render(request, "portal/organizations.html", {"page": page, "form": form})
+    return render(
+        request,
+        "portal/organizations.html",
+        {"page": page, "form": form, "may_create": may_create},
+    )
 
 
 def _add_errors(form, error: ValidationError) -> None:

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from scf_platform.models import Organization
 from scf_platform.money import parse_money
+from scf_platform.policy import may_upload_invoices, membership_of, require
 from suppliers.models import Invoice, InvoiceSource
 from suppliers.selectors import buyers_supplied, numbers_uploaded
 from suppliers.services import (
@@ -454,6 +455,7 @@ def invoices_import(*, seller: Organization, actor, filename: str, content: byte
     Raises ImportFileTooLarge or ImportFileError (before anything is written) when the file as a
     whole cannot be taken. Runs in the caller's transaction.
     """
+    require(may_upload_invoices, membership_of(actor, seller))
     max_bytes = import_max_bytes()
     if len(content) > max_bytes:
         raise ImportFileTooLarge.over(max_bytes)

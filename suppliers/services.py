@@ -18,10 +18,18 @@ from scf_platform.business_events import (
     business_event_record_many,
     business_transaction_begin,
 )
-from scf_platform.errors import IllegalTransition, NotPermitted
+from scf_platform.errors import IllegalTransition
 from scf_platform.models import Organization, OrganizationKind
 from scf_platform.money import CURRENCIES
 from scf_platform.notifications import notify
+from scf_platform.policy import (
+    may_confirm_invoice,
+    may_create_trade_link,
+    may_dispute_invoice,
+    may_upload_invoices,
+    membership_of,
+    require,
+)
 from suppliers.models import (
     Invoice,
     InvoiceEvent,
@@ -35,7 +43,10 @@ from suppliers.selectors import buyers_supplied, numbers_uploaded
 LAND_BATCH = 2000
 
 
-def trade_link_create(*, core_enterprise: Organization, counterparty: Organization, role: str):
+def trade_link_create(
+    *, core_enterprise: Organization, counterparty: Organization, role: str, actor
+) -> TradeLink:
+    require(may_create_trade_link, membership_of(actor, core_enterprise))
     if counterparty.kind != OrganizationKind.ENTERPRISE:
         raise ValidationError({"organization": [_("Only an enterprise can be linked.")]})
     if counterparty.pk == core_enterprise.pk:
@@ -177,6 +188,7 @@ def invoice_create(
     actor,
     source: str = InvoiceSource.API,
 ) -> Invoice:
+    require(may_upload_invoices, membership_of(actor, seller))
     invoice_validate(
         seller=seller,
         buyer=buyer,
@@ -240,6 +252,7 @@ def invoices_create_many(
     drafts that landed, `pk` set; the rest were refused by the unique constraint (seller,
     number): uploaded meanwhile by someone else, or twice in `drafts`. Runs in the caller's
     transaction."""
+    require(may_upload_invoices, membership_of(actor, seller))
     drafts = iter(drafts)
     batch = list(islice(drafts, LAND_BATCH))
     landed: list[InvoiceDraft] = []
@@ -310,19 +323,18 @@ def _land(*, seller, actor, source, drafts: list[InvoiceDraft]) -> list[InvoiceD
     return landed
 
 
-def _buyer_transition(invoice_id: int, *, buyer: Organization, actor, to_status, reason=""):
+def _buyer_transition(
+    invoice_id: int, *, buyer: Organization, actor, to_status, may, reason=""
+) -> Invoice:
     with transaction.atomic():
         business_transaction_begin()
         invoice = Invoice.objects.select_for_update(no_key=True).get(pk=invoice_id)
-        if invoice.buyer_id != buyer.pk:
-            raise NotPermitted(_("Only the buyer confirms or disputes an invoice."))
+        require(may, membership_of(actor, buyer), invoice)
         if invoice.status != InvoiceStatus.UPLOADED:
             raise IllegalTransition(
                 _("The invoice is %(status)s; only an uploaded invoice can be %(to)s.")
                 % {"status": invoice.get_status_display(), "to": to_status}
             )
-        if actor.pk == invoice.created_by_id:
-            raise NotPermitted(_("Whoever uploaded an invoice cannot confirm it."))
         invoice.status = to_status
         if to_status == InvoiceStatus.CONFIRMED:
             invoice.confirmed_by = actor
@@ -352,7 +364,11 @@ def invoice_confirm(*, invoice_id: int, buyer: Organization, actor) -> Invoice:
     """The buyer's irrevocable undertaking to pay the amount at the due date to whoever holds
     the receivable."""
     return _buyer_transition(
-        invoice_id, buyer=buyer, actor=actor, to_status=InvoiceStatus.CONFIRMED
+        invoice_id,
+        buyer=buyer,
+        actor=actor,
+        to_status=InvoiceStatus.CONFIRMED,
+        may=may_confirm_invoice,
     )
 
 
@@ -361,5 +377,10 @@ def invoice_dispute(*, invoice_id: int, buyer: Organization, actor, reason: str)
     if not reason:
         raise ValidationError({"reason": [_("Say why the invoice is disputed.")]})
     return _buyer_transition(
-        invoice_id, buyer=buyer, actor=actor, to_status=InvoiceStatus.DISPUTED, reason=reason
+        invoice_id,
+        buyer=buyer,
+        actor=actor,
+        to_status=InvoiceStatus.DISPUTED,
+        may=may_dispute_invoice,
+        reason=reason,
     )

@@ -8,7 +8,7 @@ shares (the confirmation step, errors next to fields, pagination) is in scf_plat
 from decimal import Decimal
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 
 from scf_platform.errors import DomainError
 from scf_platform.idempotency import once_outcome, once_per_key
-from scf_platform.models import OrganizationKind, Role
+from scf_platform.models import OrganizationKind
 from scf_platform.money import money
 from scf_platform.pages import (
     acting_organization,
@@ -30,8 +30,13 @@ from scf_platform.pages import (
     paginate,
     posted,
     rehearse,
-    require_role,
     status_label,
+)
+from scf_platform.policy import (
+    may_confirm_invoice,
+    may_dispute_invoice,
+    may_upload_invoices,
+    require,
 )
 from scf_platform.views import acting_required
 from suppliers.forms import (
@@ -77,7 +82,7 @@ def invoice_list(request):
         {
             "page": paginate(request, invoices),
             "filters": filters,
-            "may_add": request.acting.has_role(Role.MAKER, Role.ADMIN),
+            "may_add": may_upload_invoices(request.acting),
         },
     )
 
@@ -86,7 +91,7 @@ def invoice_list(request):
 @once_per_key
 def invoice_add(request):
     organization = acting_organization(request, OrganizationKind.ENTERPRISE)
-    require_role(request, Role.MAKER, Role.ADMIN)
+    require(may_upload_invoices, request.acting)
     form = InvoiceForm(posted(request), seller=organization)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -134,7 +139,7 @@ def invoice_upload(request):
     drawn from what the import recorded as its outcome: reloading it shows the same report and
     imports nothing again."""
     organization = acting_organization(request, OrganizationKind.ENTERPRISE)
-    require_role(request, Role.MAKER, Role.ADMIN)
+    require(may_upload_invoices, request.acting)
     form = InvoiceUploadForm(posted(request), request.FILES if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
@@ -225,10 +230,8 @@ def invoice_detail(request, pk: int):
     )
     for event in events:
         event.label = status_label(InvoiceStatus, event.to_status)
-    may_answer = (
-        invoice.buyer_id == organization.pk
-        and invoice.status == InvoiceStatus.UPLOADED
-        and request.acting.has_role(Role.CHECKER, Role.ADMIN)
+    may_answer = invoice.status == InvoiceStatus.UPLOADED and may_confirm_invoice(
+        request.acting, invoice
     )
     return render(
         request,
@@ -259,7 +262,7 @@ def payable_list(request):
         {
             "page": paginate(request, invoices),
             "filters": filters,
-            "may_answer": request.acting.has_role(Role.CHECKER, Role.ADMIN),
+            "may_answer": may_confirm_invoice(request.acting),
         },
     )
 
@@ -270,7 +273,7 @@ def payables_confirm(request):
     """Confirm one or many payables: the list sends the chosen ids here; this page asks, then
     confirms each (each is the buyer's irrevocable undertaking to pay)."""
     organization = acting_organization(request, OrganizationKind.ENTERPRISE)
-    require_role(request, Role.CHECKER, Role.ADMIN)
+    require(may_confirm_invoice, request.acting)
     source = request.POST if request.method == "POST" else request.GET
     try:
         ids = sorted({int(value) for value in source.getlist("invoice")})
@@ -338,9 +341,7 @@ def invoice_dispute_view(request, pk: int):
     invoice = get_object_or_404(
         Invoice.objects.visible_to(organization).select_related("seller"), pk=pk
     )
-    if invoice.buyer_id != organization.pk:
-        raise PermissionDenied(_("Only the buyer disputes an invoice."))
-    require_role(request, Role.CHECKER, Role.ADMIN)
+    require(may_dispute_invoice, request.acting, invoice)
     form = DisputeForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:

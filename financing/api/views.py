@@ -26,15 +26,22 @@ from financing.models import FinancingRequest, Program, ProgramParticipant, Repa
 from financing.selectors import approval_queue
 from financing.services import programs as program_services
 from financing.services import requests as workflow
-from scf_platform.api.permissions import role_required
+from scf_platform.api.permissions import allowed_by
 from scf_platform.api.views import IDEMPOTENCY_KEY, RoleCheckedViewSet
 from scf_platform.idempotency import idempotent
-from scf_platform.models import OrganizationKind, Role
-
-BANK = (OrganizationKind.BANK,)
-ENTERPRISE = (OrganizationKind.ENTERPRISE,)
-APPLICANT_ROLES = role_required(Role.MAKER, Role.ADMIN, kinds=ENTERPRISE)
-BANK_CHECKER = role_required(Role.CHECKER, kinds=BANK)
+from scf_platform.policy import (
+    may_add_participant,
+    may_approve_request,
+    may_create_program,
+    may_create_request,
+    may_declare_default,
+    may_disburse_request,
+    may_record_repayment,
+    may_reject_request,
+    may_submit_request,
+    may_view_approval_queue,
+    may_withdraw_request,
+)
 
 
 class ProgramViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RoleCheckedViewSet):
@@ -45,8 +52,8 @@ class ProgramViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RoleCheck
     serializer_class = ProgramSerializer
     filterset_fields = ["status", "core_enterprise", "bank"]
     roles_by_action = {
-        "create": role_required(Role.ADMIN, Role.CHECKER, kinds=BANK),
-        "participants_add": role_required(Role.ADMIN, Role.MAKER, kinds=ENTERPRISE),
+        "create": allowed_by(may_create_program),
+        "participants_add": allowed_by(may_add_participant),
     }
 
     @extend_schema(
@@ -118,14 +125,14 @@ class FinancingRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
     serializer_class = FinancingRequestSerializer
     filterset_fields = ["status", "product", "program", "applicant", "bank", "core_enterprise"]
     roles_by_action = {
-        "create": APPLICANT_ROLES,
-        "submit": APPLICANT_ROLES,
-        "withdraw": APPLICANT_ROLES,
-        "approve": BANK_CHECKER,
-        "reject": BANK_CHECKER,
-        "disburse": role_required(Role.MAKER, Role.CHECKER, Role.ADMIN, kinds=BANK),
-        "repay": role_required(Role.MAKER, Role.CHECKER, Role.ADMIN, kinds=ENTERPRISE),
-        "default": role_required(Role.ADMIN, Role.CHECKER, kinds=BANK),
+        "create": allowed_by(may_create_request),
+        "submit": allowed_by(may_submit_request),
+        "withdraw": allowed_by(may_withdraw_request),
+        "approve": allowed_by(may_approve_request),
+        "reject": allowed_by(may_reject_request),
+        "disburse": allowed_by(may_disburse_request),
+        "repay": allowed_by(may_record_repayment),
+        "default": allowed_by(may_declare_default),
     }
 
     def _answer(self, request_id: int, status_code: int = status.HTTP_200_OK) -> Response:
@@ -310,9 +317,7 @@ class ApprovalQueueViewSet(mixins.ListModelMixin, RoleCheckedViewSet):
     queryset = FinancingRequest.objects.all()
     serializer_class = ApprovalQueueItemSerializer
     filter_backends = []
-    roles_by_action = {
-        "list": role_required(Role.ADMIN, Role.MAKER, Role.CHECKER, Role.VIEWER, kinds=BANK)
-    }
+    roles_by_action = {"list": allowed_by(may_view_approval_queue)}
 
     def base_queryset(self):
         return approval_queue(bank=self.organization)

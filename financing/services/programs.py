@@ -8,9 +8,9 @@ from django.utils.translation import gettext as _
 
 from financing.models import DayCount, Product, Program, ProgramParticipant
 from scf_platform.business_events import business_event_record, business_transaction_begin
-from scf_platform.errors import NotPermitted
 from scf_platform.models import Organization, OrganizationKind
 from scf_platform.money import CURRENCIES
+from scf_platform.policy import may_add_participant, may_create_program, membership_of, require
 from suppliers.models import LinkRole
 from suppliers.services import trade_link_create
 
@@ -33,9 +33,8 @@ def program_create(
     sla_hours: int = 24,
     reminder_days: int = 5,
 ) -> Program:
+    require(may_create_program, membership_of(actor, bank))
     errors: dict[str, list[str]] = {}
-    if bank.kind != OrganizationKind.BANK:
-        raise NotPermitted(_("Only a bank sets up a program."))
     if core_enterprise.kind != OrganizationKind.ENTERPRISE:
         errors["core_enterprise"] = [_("The core enterprise must be an enterprise.")]
     if currency not in CURRENCIES:
@@ -107,8 +106,7 @@ def participant_add(
 ) -> ProgramParticipant:
     """The core enterprise onboards a supplier or distributor into its program; the trade link
     between them is made if it did not exist."""
-    if program.core_enterprise_id != core_enterprise.pk:
-        raise NotPermitted(_("Only the program's core enterprise onboards participants."))
+    require(may_add_participant, membership_of(actor, core_enterprise), program)
     if role not in LinkRole.values:
         raise ValidationError({"role": [_("The role is supplier or distributor.")]})
     if limit is not None and limit <= 0:
@@ -116,7 +114,9 @@ def participant_add(
     if ProgramParticipant.objects.filter(program=program, organization=organization).exists():
         raise ValidationError({"organization": [_("Already a participant of this program.")]})
     with transaction.atomic():
-        trade_link_create(core_enterprise=core_enterprise, counterparty=organization, role=role)
+        trade_link_create(
+            core_enterprise=core_enterprise, counterparty=organization, role=role, actor=actor
+        )
         participant = ProgramParticipant.objects.create(
             program=program,
             organization=organization,

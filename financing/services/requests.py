@@ -35,10 +35,22 @@ from scf_platform.business_events import (
 )
 from scf_platform.celery import app
 from scf_platform.clock import business_today
-from scf_platform.errors import DomainError, IllegalTransition, NotPermitted
+from scf_platform.errors import DomainError, IllegalTransition
 from scf_platform.models import Organization, Role
 from scf_platform.money import interest, round_half_up
 from scf_platform.notifications import Notice, notify, notify_many
+from scf_platform.policy import (
+    may_approve_request,
+    may_create_request,
+    may_declare_default,
+    may_disburse_request,
+    may_record_repayment,
+    may_reject_request,
+    may_submit_request,
+    may_withdraw_request,
+    membership_of,
+    require,
+)
 from suppliers.models import Invoice, InvoiceStatus
 
 SCREEN_TASK = "financing.tasks.screen_request"
@@ -274,6 +286,7 @@ def financing_request_create(
     invoices: list[int],
 ) -> FinancingRequest:
     """A draft request for confirmed invoices of one program. Nothing is held until submit."""
+    require(may_create_request, membership_of(actor, applicant))
     errors: dict[str, list[str]] = {}
     if product != Product.RECEIVABLES:
         errors["product"] = [_("This endpoint takes receivables financing.")]
@@ -347,8 +360,7 @@ def financing_request_submit(*, request_id: int, applicant: Organization, actor)
     """Hold the collateral (the database decides races) and queue screening."""
     with transaction.atomic():
         request = _locked(request_id)
-        if request.applicant_id != applicant.pk:
-            raise NotPermitted(_("Only the applicant submits its request."))
+        require(may_submit_request, membership_of(actor, applicant), request)
         if request.status != S.DRAFT:
             raise IllegalTransition(_("Only a draft can be submitted."))
         now = timezone.now()
@@ -669,24 +681,17 @@ def approvals_needed(request: FinancingRequest) -> int:
     return _approvals_needed(request)
 
 
-def _not_the_preparer(request: FinancingRequest, actor) -> None:
-    if actor.pk in {request.created_by_id, request.submitted_by_id}:
-        raise NotPermitted(_("Whoever prepared or submitted a request never approves it."))
-
-
 def financing_request_approve(*, request_id: int, bank: Organization, actor, comment: str = ""):
     """A bank checker approves; above the program's threshold the first approval is recorded
     and a second, different checker's moves the request to approved."""
     with transaction.atomic():
         request = _locked(request_id)
-        if request.bank_id != bank.pk:
-            raise NotPermitted(_("Only the request's bank decides on it."))
+        require(may_approve_request, membership_of(actor, bank), request)
         if request.status != S.IN_REVIEW:
             raise IllegalTransition(
                 _("Only a request in review can be approved; this one is %(s)s.")
                 % {"s": request.get_status_display()}
             )
-        _not_the_preparer(request, actor)
         if request.approvals.filter(checker=actor).exists():
             raise IllegalTransition(
                 _("You approved this request already; another checker must approve it."),
@@ -736,11 +741,9 @@ def financing_request_reject(*, request_id: int, bank: Organization, actor, reas
         raise ValidationError({"reason": [_("Say why the request is rejected.")]})
     with transaction.atomic():
         request = _locked(request_id)
-        if request.bank_id != bank.pk:
-            raise NotPermitted(_("Only the request's bank decides on it."))
+        require(may_reject_request, membership_of(actor, bank), request)
         if request.status != S.IN_REVIEW:
             raise IllegalTransition(_("Only a request in review can be rejected."))
-        _not_the_preparer(request, actor)
         _release_limit(request, request.reserved_amount)
         _release_collateral(request)
         _move(
@@ -763,8 +766,7 @@ def financing_request_reject(*, request_id: int, bank: Organization, actor, reas
 def financing_request_withdraw(*, request_id: int, applicant: Organization, actor):
     with transaction.atomic():
         request = _locked(request_id)
-        if request.applicant_id != applicant.pk:
-            raise NotPermitted(_("Only the applicant withdraws its request."))
+        require(may_withdraw_request, membership_of(actor, applicant), request)
         was_queued = request.status == S.IN_REVIEW
         _release_limit(request, request.reserved_amount)
         _release_collateral(request)
@@ -783,8 +785,7 @@ def financing_request_disburse(
     """Pay the net proceeds; the value date fixes the quote."""
     with transaction.atomic():
         request = _locked(request_id)
-        if request.bank_id != bank.pk:
-            raise NotPermitted(_("Only the request's bank disburses."))
+        require(may_disburse_request, membership_of(actor, bank), request)
         if request.status != S.APPROVED:
             raise IllegalTransition(_("Only an approved request can be disbursed."))
         today = business_today()
@@ -879,8 +880,7 @@ def financing_request_repay(
         raise ValidationError({"amount": [_("A positive amount with at most two decimals.")]})
     with transaction.atomic():
         request = _locked(request_id)
-        if payer.pk != request.core_enterprise_id:
-            raise NotPermitted(_("The core enterprise repays a receivables financing."))
+        require(may_record_repayment, membership_of(actor, payer), request)
         if request.status not in (S.DISBURSED, S.OVERDUE):
             raise IllegalTransition(_("Only a disbursed or overdue request can be repaid."))
         if paid_on > business_today():
@@ -980,8 +980,7 @@ def financing_request_default(*, request_id: int, bank: Organization, actor, rea
         raise ValidationError({"reason": [_("Say why the request is declared in default.")]})
     with transaction.atomic():
         request = _locked(request_id)
-        if request.bank_id != bank.pk:
-            raise NotPermitted(_("Only the request's bank declares a default."))
+        require(may_declare_default, membership_of(actor, bank), request)
         _move(request, S.DEFAULTED, actor=actor, organization=bank, reason=reason)
         _tell(
             request,

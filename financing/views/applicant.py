@@ -23,7 +23,7 @@ from financing.views.common import percent, quote_display, refused, visible_requ
 from scf_platform.clock import business_today
 from scf_platform.errors import DomainError
 from scf_platform.idempotency import once_per_key
-from scf_platform.models import OrganizationKind, Role
+from scf_platform.models import OrganizationKind
 from scf_platform.money import money
 from scf_platform.pages import (
     acting_organization,
@@ -31,11 +31,14 @@ from scf_platform.pages import (
     confirmation,
     is_confirmed,
     rehearse,
-    require_role,
+)
+from scf_platform.policy import (
+    may_create_request,
+    may_submit_request,
+    may_withdraw_request,
+    require,
 )
 from scf_platform.views import acting_required
-
-APPLICANTS = (Role.MAKER, Role.ADMIN)
 
 
 def preview_quote(form: ApplyForm, today) -> Quote:
@@ -96,7 +99,7 @@ def _apply_page(request, form: ApplyForm, today):
             "quote": quote_display(quote, form.program.currency) if quote else None,
             "cap_note": note,
             "advance_rate": percent(form.program.advance_rate) if form.program else "",
-            "may_submit": request.acting.has_role(*APPLICANTS),
+            "may_submit": may_create_request(request.acting),
             "selected": [str(value) for value in (form["invoices"].value() or [])],
         },
     )
@@ -141,7 +144,7 @@ def apply_quote(request):
 def apply_confirm(request):
     """Review the application, then create the request and submit it (screening follows)."""
     organization = acting_organization(request, OrganizationKind.ENTERPRISE)
-    require_role(request, *APPLICANTS)
+    require(may_create_request, request.acting)
     today = business_today()
     data = request.POST if request.method == "POST" else request.GET
     form = _apply_form(request, data, organization, today)
@@ -216,7 +219,7 @@ def apply_confirm(request):
 def request_submit(request, pk: int):
     organization = acting_organization(request, OrganizationKind.ENTERPRISE)
     financing_request = visible_request(request, pk, organization=organization)
-    require_role(request, *APPLICANTS)
+    require(may_submit_request, request.acting, financing_request)
 
     def submit():
         return financing_request_submit(
@@ -249,7 +252,7 @@ def request_submit(request, pk: int):
 def request_withdraw(request, pk: int):
     organization = acting_organization(request, OrganizationKind.ENTERPRISE)
     financing_request = visible_request(request, pk, organization=organization)
-    require_role(request, *APPLICANTS)
+    require(may_withdraw_request, request.acting, financing_request)
 
     def withdraw():
         return financing_request_withdraw(

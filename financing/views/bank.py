@@ -26,12 +26,12 @@ from financing.services.requests import (
     request_quote,
 )
 from financing.views import figures
-from financing.views.common import ACTORS, percent, quote_display, refused, visible_request
+from financing.views.common import percent, quote_display, refused, visible_request
 from financing.views.request_pages import four_eyes
 from scf_platform.clock import business_today
 from scf_platform.errors import DomainError
 from scf_platform.idempotency import once_per_key
-from scf_platform.models import OrganizationKind, Role
+from scf_platform.models import OrganizationKind
 from scf_platform.money import money
 from scf_platform.pages import (
     acting_organization,
@@ -42,11 +42,16 @@ from scf_platform.pages import (
     paginate,
     posted,
     rehearse,
-    require_role,
+)
+from scf_platform.policy import (
+    may_add_participant,
+    may_approve_request,
+    may_create_program,
+    may_disburse_request,
+    may_reject_request,
+    require,
 )
 from scf_platform.views import acting_required
-
-CHECKERS = (Role.CHECKER, Role.ADMIN)
 
 
 @acting_required
@@ -102,7 +107,7 @@ def _decision_context(financing_request, organization, user) -> dict:
 def request_approve(request, pk: int):
     bank = acting_organization(request, OrganizationKind.BANK)
     financing_request = visible_request(request, pk, organization=bank)
-    require_role(request, *CHECKERS)
+    require(may_approve_request, request.acting, financing_request)
     form = CommentForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
@@ -135,7 +140,7 @@ def request_approve(request, pk: int):
 def request_reject(request, pk: int):
     bank = acting_organization(request, OrganizationKind.BANK)
     financing_request = visible_request(request, pk, organization=bank)
-    require_role(request, *CHECKERS)
+    require(may_reject_request, request.acting, financing_request)
     form = ReasonForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
@@ -163,7 +168,7 @@ def request_reject(request, pk: int):
 def request_disburse(request, pk: int):
     bank = acting_organization(request, OrganizationKind.BANK)
     financing_request = visible_request(request, pk, organization=bank)
-    require_role(request, *ACTORS)
+    require(may_disburse_request, request.acting, financing_request)
     form = DisburseForm(posted(request), initial={"value_date": business_today()})
     if request.method == "POST" and form.is_valid():
         value_date = form.cleaned_data["value_date"]
@@ -244,8 +249,7 @@ def program_list(request):
         {
             "page": page,
             "filters": filters,
-            "may_create": organization.kind == OrganizationKind.BANK
-            and request.acting.has_role(*CHECKERS),
+            "may_create": may_create_program(request.acting),
         },
     )
 
@@ -270,8 +274,7 @@ def program_detail(request, pk: int):
             "page": paginate(request, participants),
             "advance_rate": percent(program.advance_rate),
             "annual_rate": percent(program.annual_rate),
-            "may_onboard": program.core_enterprise_id == organization.pk
-            and request.acting.has_role(*ACTORS),
+            "may_onboard": may_add_participant(request.acting, program),
         },
     )
 
@@ -280,7 +283,7 @@ def program_detail(request, pk: int):
 @once_per_key
 def program_add(request):
     bank = acting_organization(request, OrganizationKind.BANK)
-    require_role(request, *CHECKERS)
+    require(may_create_program, request.acting)
     form = ProgramForm(posted(request))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -13,12 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from financing.models import FinancingRequest
 from financing.pricing import Quote
 from scf_platform.errors import DomainError
-from scf_platform.models import Role
 from scf_platform.money import money, round_half_up
 from scf_platform.pages import day
-
-# Viewers look; every other role may act where the service lets its organization act.
-ACTORS = (Role.ADMIN, Role.MAKER, Role.CHECKER)
 
 CHECK_LABELS = {
     "program_active": _("The program is active"),

@@ -12,7 +12,7 @@ from financing.models import ProgramParticipant
 from financing.services.programs import participant_add
 from financing.services.requests import amount_outstanding, financing_request_repay
 from financing.views import figures
-from financing.views.common import ACTORS, refused, visible_request
+from financing.views.common import refused, visible_request
 from scf_platform.clock import business_today
 from scf_platform.errors import DomainError
 from scf_platform.idempotency import once_per_key
@@ -27,8 +27,8 @@ from scf_platform.pages import (
     paginate,
     posted,
     rehearse,
-    require_role,
 )
+from scf_platform.policy import may_add_participant, may_record_repayment, require
 from scf_platform.views import acting_required
 
 
@@ -48,8 +48,7 @@ def participant_list(request):
         {
             "page": paginate(request, participants),
             "filters": filters,
-            "may_onboard": organization.kind == OrganizationKind.ENTERPRISE
-            and request.acting.has_role(*ACTORS),
+            "may_onboard": may_add_participant(request.acting),
         },
     )
 
@@ -58,7 +57,7 @@ def participant_list(request):
 @once_per_key
 def participant_onboard(request):
     core = acting_organization(request, OrganizationKind.ENTERPRISE)
-    require_role(request, *ACTORS)
+    require(may_add_participant, request.acting)
     form = ParticipantForm(posted(request), core_enterprise=core)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -135,7 +134,7 @@ def network(request):
             "due_bars": figures.bars(
                 [(b["label"], b["total"], b["text"]) for b in buckets], tone="warn"
             ),
-            "may_repay": request.acting.has_role(*ACTORS),
+            "may_repay": may_record_repayment(request.acting),
         },
     )
 
@@ -145,7 +144,7 @@ def network(request):
 def request_repay(request, pk: int):
     core = acting_organization(request, OrganizationKind.ENTERPRISE)
     financing_request = visible_request(request, pk, organization=core)
-    require_role(request, *ACTORS)
+    require(may_record_repayment, request.acting, financing_request)
     outstanding = amount_outstanding(financing_request)
     form = RepayForm(posted(request), initial={"amount": outstanding, "paid_on": business_today()})
     if request.method == "POST" and form.is_valid():

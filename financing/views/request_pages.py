@@ -15,15 +15,21 @@ from financing.models import (
 from financing.models import RequestStatus as S
 from financing.services.requests import amount_outstanding, approvals_needed, request_quote
 from financing.views.common import (
-    ACTORS,
     CHECK_LABELS,
     quote_display,
     screening_display,
     visible_request,
 )
-from scf_platform.models import Role
 from scf_platform.money import money
 from scf_platform.pages import acting_organization, paginate, status_label
+from scf_platform.policy import (
+    may_approve_request,
+    may_disburse_request,
+    may_record_repayment,
+    may_reject_request,
+    may_submit_request,
+    may_withdraw_request,
+)
 from scf_platform.views import acting_required
 
 WITHDRAWABLE = (S.DRAFT, S.SUBMITTED, S.IN_REVIEW)
@@ -82,8 +88,6 @@ def request_detail(request, pk: int):
             CHECK_LABELS.get(code, code) for code in (event.details or {}).get("reasons", [])
         ]
     is_bank = financing_request.bank_id == organization.pk
-    is_applicant = financing_request.applicant_id == organization.pk
-    is_core = financing_request.core_enterprise_id == organization.pk
     approvals = (
         list(
             Approval.objects.visible_to(organization)
@@ -97,22 +101,16 @@ def request_detail(request, pk: int):
     status = financing_request.status
     quote = request_quote(financing_request)
     outstanding = amount_outstanding(financing_request) if status in REPAYABLE else None
+    # What the policy lets this member do, where the request's state allows it.
     may = {
-        "submit": is_applicant and status == S.DRAFT and acting.has_role(Role.MAKER, Role.ADMIN),
-        "withdraw": is_applicant
-        and status in WITHDRAWABLE
-        and acting.has_role(Role.MAKER, Role.ADMIN),
-        "decide": is_bank
-        and status == S.IN_REVIEW
-        and acting.has_role(Role.CHECKER, Role.ADMIN)
-        and not state["you_prepared"],
-        "approve": is_bank
-        and status == S.IN_REVIEW
-        and acting.has_role(Role.CHECKER, Role.ADMIN)
-        and not state["you_prepared"]
+        "submit": status == S.DRAFT and may_submit_request(acting, financing_request),
+        "withdraw": status in WITHDRAWABLE and may_withdraw_request(acting, financing_request),
+        "decide": status == S.IN_REVIEW and may_reject_request(acting, financing_request),
+        "approve": status == S.IN_REVIEW
+        and may_approve_request(acting, financing_request)
         and not state["you_approved"],
-        "disburse": is_bank and status == S.APPROVED and acting.has_role(*ACTORS),
-        "repay": is_core and status in REPAYABLE and acting.has_role(*ACTORS),
+        "disburse": status == S.APPROVED and may_disburse_request(acting, financing_request),
+        "repay": status in REPAYABLE and may_record_repayment(acting, financing_request),
     }
     return render(
         request,

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
 from scf_platform import services
-from scf_platform.api.permissions import IsOperator
+from scf_platform.api.permissions import allowed_by
 from scf_platform.api.serializers import (
     MemberCreateSerializer,
     MemberSerializer,
@@ -19,7 +19,8 @@ from scf_platform.api.serializers import (
     OrganizationSerializer,
 )
 from scf_platform.api.views import ActingAPIView, TenantViewSet
-from scf_platform.models import Membership, Organization, Role
+from scf_platform.models import Membership, Organization
+from scf_platform.policy import may_create_organization, may_manage_members, require
 
 
 class TokenView(ObtainAuthToken):
@@ -62,14 +63,18 @@ class OrganizationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tena
 
     def get_permissions(self):
         if self.action == "create":
-            return [IsAuthenticated(), IsOperator()]
+            return [IsAuthenticated(), allowed_by(may_create_organization)()]
         return super().get_permissions()
 
     @extend_schema(request=OrganizationCreateSerializer, responses={201: OrganizationSerializer})
     def create(self, request):
         serializer = OrganizationCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        organization = services.organization_create(**serializer.validated_data)
+        organization = services.organization_create(
+            actor=request.user,
+            acting_for=request.acting.organization,
+            **serializer.validated_data,
+        )
         return Response(OrganizationSerializer(organization).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(methods=["GET"], responses=MemberSerializer(many=True))
@@ -79,18 +84,19 @@ class OrganizationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tena
     @action(detail=True, methods=["get", "post"])
     def members(self, request, pk=None):
         organization = self.get_object()
-        is_admin_here = request.acting.organization == organization and request.acting.has_role(
-            Role.ADMIN
-        )
         if request.method == "GET":
             if not (request.acting.organization == organization or request.acting.is_operator):
                 raise PermissionDenied("Only members of an organization see its members.")
             members = Membership.objects.filter(organization=organization).select_related("user")
             page = self.paginate_queryset(members)
             return self.get_paginated_response(MemberSerializer(page, many=True).data)
-        if not (is_admin_here or request.acting.is_operator):
-            raise PermissionDenied("Only the organization's admin or the operator adds members.")
+        require(may_manage_members, request.acting, organization)
         serializer = MemberCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        membership = services.member_add(organization=organization, **serializer.validated_data)
+        membership = services.member_add(
+            organization=organization,
+            actor=request.user,
+            acting_for=request.acting.organization,
+            **serializer.validated_data,
+        )
         return Response(MemberSerializer(membership).data, status=status.HTTP_201_CREATED)

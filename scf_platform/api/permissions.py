@@ -1,6 +1,9 @@
-"""Role checks for API views: the acting organization's kind and the member's role."""
+"""Permissions of API views: an acting organization, and what the role policy
+(scf_platform.policy) lets the acting member do."""
 
 from rest_framework.permissions import BasePermission
+
+from scf_platform.policy import refusal
 
 
 class ActsForOrganization(BasePermission):
@@ -13,27 +16,19 @@ class ActsForOrganization(BasePermission):
         return acting is not None and (acting.organization is not None or acting.is_operator)
 
 
-def role_required(*roles: str, kinds: tuple[str, ...] = ()) -> type[BasePermission]:
-    """A permission class: the acting member has one of `roles`, in an organization of `kinds`."""
+def allowed_by(may) -> type[BasePermission]:
+    """A permission class: the policy's `may` (a `may_<action>`) lets the acting member take
+    the action. Which object it acts on is the service's to check, with the same policy."""
 
-    class RoleRequired(BasePermission):
+    class Allowed(BasePermission):
         message = "Your role in the acting organization may not do this."
 
         def has_permission(self, request, view) -> bool:
             acting = getattr(request, "acting", None)
-            if acting is None:
-                return False
-            if kinds and (acting.organization is None or acting.organization.kind not in kinds):
-                return False
-            return acting.has_role(*roles)
+            reason = refusal(may.action, acting)
+            if reason is not None:
+                self.message = str(reason)
+            return reason is None
 
-    RoleRequired.__name__ = f"RoleRequired_{'_'.join(roles)}"
-    return RoleRequired
-
-
-class IsOperator(BasePermission):
-    message = "Only the platform operator may do this."
-
-    def has_permission(self, request, view) -> bool:
-        acting = getattr(request, "acting", None)
-        return acting is not None and acting.is_operator
+    Allowed.__name__ = f"Allowed_{may.action}"
+    return Allowed

@@ -120,11 +120,11 @@ class PartyListModelMixin(mixins.ListModelMixin):
 
 
 class RoleCheckedViewSet(TenantViewSet):
-    """A tenant viewset whose actions each name the roles (and organization kinds) that may
-    take them; reads need only an acting organization. Amounts are parsed exactly."""
+    """A tenant viewset whose actions each name the role policy's rule that lets a member take
+    them; reads need only an acting organization. Amounts are parsed exactly."""
 
     parser_classes = [ExactJSONParser, FormParser, MultiPartParser]
-    # action name -> permission class from role_required(...)
+    # action name -> permission class from allowed_by(may_<action>)
     roles_by_action: dict = {}
 
     def get_permissions(self):

@@ -6,9 +6,9 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from scf_platform.api.permissions import role_required
+from scf_platform.api.permissions import allowed_by
 from scf_platform.api.views import ActingAPIView
-from scf_platform.models import OrganizationKind, Role
+from scf_platform.policy import may_upload_invoices
 from suppliers.imports import (
     CSV_HEADER,
     ImportFileError,
@@ -51,7 +51,7 @@ class InvoiceImportView(ActingAPIView):
 
     permission_classes = [
         IsAuthenticated,
-        role_required(Role.MAKER, Role.ADMIN, kinds=(OrganizationKind.ENTERPRISE,)),
+        allowed_by(may_upload_invoices),
     ]
     parser_classes = [MultiPartParser]
 

@@ -6,10 +6,15 @@ from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from scf_platform.api.permissions import role_required
+from scf_platform.api.permissions import allowed_by
 from scf_platform.api.views import IDEMPOTENCY_KEY, PartyListModelMixin, RoleCheckedViewSet
 from scf_platform.idempotency import idempotent
-from scf_platform.models import OrganizationKind, Role
+from scf_platform.policy import (
+    may_confirm_invoice,
+    may_create_trade_link,
+    may_dispute_invoice,
+    may_upload_invoices,
+)
 from suppliers import services
 from suppliers.api.serializers import (
     DisputeSerializer,
@@ -20,8 +25,6 @@ from suppliers.api.serializers import (
 )
 from suppliers.models import Invoice, InvoiceStatus, TradeLink
 
-ENTERPRISE = (OrganizationKind.ENTERPRISE,)
-
 
 class TradeLinkViewSet(mixins.ListModelMixin, RoleCheckedViewSet):
     """Who trades with whom: the acting enterprise's links, as core enterprise or counterparty."""
@@ -29,7 +32,7 @@ class TradeLinkViewSet(mixins.ListModelMixin, RoleCheckedViewSet):
     queryset = TradeLink.objects.select_related("core_enterprise", "counterparty").order_by("pk")
     serializer_class = TradeLinkSerializer
     filterset_fields = ["role", "core_enterprise"]
-    roles_by_action = {"create": role_required(Role.ADMIN, Role.MAKER, kinds=ENTERPRISE)}
+    roles_by_action = {"create": allowed_by(may_create_trade_link)}
 
     @extend_schema(
         request=TradeLinkCreateSerializer,
@@ -46,6 +49,7 @@ class TradeLinkViewSet(mixins.ListModelMixin, RoleCheckedViewSet):
             core_enterprise=self.organization,
             counterparty=serializer.validated_data["organization"],
             role=serializer.validated_data["role"],
+            actor=request.user,
         )
         return Response(TradeLinkSerializer(link).data, status=status.HTTP_201_CREATED)
 
@@ -71,9 +75,9 @@ class InvoiceViewSet(PartyListModelMixin, mixins.RetrieveModelMixin, RoleChecked
     serializer_class = InvoiceSerializer
     filterset_class = InvoiceFilter
     roles_by_action = {
-        "create": role_required(Role.MAKER, Role.ADMIN, kinds=ENTERPRISE),
-        "confirm": role_required(Role.CHECKER, Role.ADMIN, kinds=ENTERPRISE),
-        "dispute": role_required(Role.CHECKER, Role.ADMIN, kinds=ENTERPRISE),
+        "create": allowed_by(may_upload_invoices),
+        "confirm": allowed_by(may_confirm_invoice),
+        "dispute": allowed_by(may_dispute_invoice),
     }
 
     @extend_schema(

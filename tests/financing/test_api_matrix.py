@@ -642,7 +642,12 @@ def test_requesting_unconfirmed_invoices_is_400(world):
 def test_requesting_invoices_of_another_core_enterprise_is_400(world):
     chain = world.chain
     other_core = OrganizationFactory(name="Other Core")
-    trade_link_create(core_enterprise=other_core, counterparty=chain.supplier, role="supplier")
+    trade_link_create(
+        core_enterprise=other_core,
+        counterparty=chain.supplier,
+        role="supplier",
+        actor=member(other_core, Role.ADMIN),
+    )
     theirs = invoice_create(
         seller=chain.supplier,
         buyer=other_core,

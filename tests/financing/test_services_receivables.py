@@ -9,7 +9,9 @@ from django.core.exceptions import ValidationError
 from financing.models import FinancingRequest, Program, RequestStatus
 from financing.services import requests as svc
 from scf_platform.errors import IllegalTransition, NotPermitted
+from scf_platform.models import Role
 from suppliers.models import InvoiceStatus
+from tests.factories import member
 from tests.financing.factories import make_chain, today
 from tests.financing.factories import submit_request as submitted
 
@@ -197,3 +199,30 @@ def test_repaying_more_than_outstanding_is_refused_and_writes_nothing():
             paid_on=today(),
         )
     assert not request.repayments.exists()
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        lambda chain, request, actor: svc.financing_request_approve(
+            request_id=request.pk, bank=chain.bank, actor=actor
+        ),
+        lambda chain, request, actor: svc.financing_request_reject(
+            request_id=request.pk, bank=chain.bank, actor=actor, reason="No."
+        ),
+    ],
+    ids=["approve", "reject"],
+)
+def test_the_service_itself_lets_only_the_banks_checkers_decide(action):
+    """Whoever calls it (a portal page, the API, a script), the service asks the role policy:
+    the bank's admin, maker and viewer are refused and nothing is written."""
+    chain = make_chain()
+    request = submitted(chain, [chain.invoice("100000.00")], "90000.00")
+    for actor in (chain.bank_admin, chain.bank_maker, member(chain.bank, Role.VIEWER)):
+        with pytest.raises(NotPermitted):
+            action(chain, request, actor)
+    request.refresh_from_db()
+    assert request.status == RequestStatus.IN_REVIEW and not request.approvals.exists()
+    action(chain, request, chain.bank_checker)
+    request.refresh_from_db()
+    assert request.status != RequestStatus.IN_REVIEW

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from financing.models import FinancingRequest, Program, RequestStatus
 from scf_platform.models import Membership, Notification, Role
+from tests.conftest import ActingClient
 from tests.factories import member
 from tests.financing.factories import today
 from tests.portal.conftest import approved, client_for, disbursed, h1, submitted, text
@@ -112,6 +113,29 @@ def test_makers_and_viewers_do_not_decide(chain):
         )
     request.refresh_from_db()
     assert request.status == RequestStatus.IN_REVIEW
+
+
+def test_a_bank_admin_decides_on_neither_surface(chain):
+    """Decisions are the checkers' (the four-eyes rule counts checkers): the bank's admin is
+    shown no Approve or Reject and is refused by the portal as by the API."""
+    request = submitted(chain, [chain.invoice("100000.00")], "90000.00")
+    portal = client_for(chain.bank_admin)
+    page = portal.get(f"/portal/requests/{request.pk}/").content.decode()
+    assert f"/portal/requests/{request.pk}/approve/" not in page
+    assert f"/portal/requests/{request.pk}/reject/" not in page
+    for action, data in (("approve", {"comment": "ok"}), ("reject", {"reason": "No."})):
+        url = f"/portal/requests/{request.pk}/{action}/"
+        assert portal.get(url).status_code == 403
+        assert portal.post(url, data).status_code == 403
+        api = ActingClient(chain.bank_admin, chain.bank)
+        answer = api.post(f"/api/v1/financing-requests/{request.pk}/{action}/", data)
+        assert answer.status_code == 403
+    request.refresh_from_db()
+    assert request.status == RequestStatus.IN_REVIEW
+    assert not request.approvals.exists()
+    # The bank's checker, on the very same request, may.
+    page = client_for(chain.bank_checker).get(f"/portal/requests/{request.pk}/")
+    assert f"/portal/requests/{request.pk}/approve/" in page.content.decode()
 
 
 def test_rejecting_needs_a_reason_and_tells_the_applicant(chain):

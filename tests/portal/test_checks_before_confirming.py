@@ -119,7 +119,7 @@ def test_a_program_the_service_refuses_is_refused_before_the_question(chain):
 
 
 def test_onboarding_a_participant_twice_is_refused_before_the_question(chain):
-    response = client_for(chain.core_checker).post(
+    response = client_for(chain.core_maker).post(
         "/portal/participants/new/",
         {
             "program": chain.program.pk,

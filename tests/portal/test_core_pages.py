@@ -109,7 +109,7 @@ def test_only_the_buyer_s_checkers_answer_invoices(chain):
 
 def test_suppliers_list_and_onboarding_with_a_sub_limit(chain):
     newcomer = OrganizationFactory(kind=OrganizationKind.ENTERPRISE, name="Newcomer Castings")
-    client = client_for(chain.core_checker)
+    client = client_for(chain.core_maker)
     page = text(client.get("/portal/participants/"))
     assert chain.supplier.credit_code in page and "Newcomer" not in page
     form = {
@@ -131,7 +131,7 @@ def test_suppliers_list_and_onboarding_with_a_sub_limit(chain):
 
 
 def test_onboarding_errors_are_shown_next_to_the_field(chain):
-    client = client_for(chain.core_checker)
+    client = client_for(chain.core_maker)
     response = client.post(
         "/portal/participants/new/",
         {"program": chain.program.pk, "organization": "91310000000000000X", "role": "supplier"},
@@ -154,7 +154,7 @@ def test_onboarding_errors_are_shown_next_to_the_field(chain):
 
 def test_another_core_enterprise_s_program_cannot_be_chosen(chain, other_chain):
     newcomer = OrganizationFactory(kind=OrganizationKind.ENTERPRISE)
-    response = client_for(chain.core_checker).post(
+    response = client_for(chain.core_maker).post(
         "/portal/participants/new/",
         {
             "program": other_chain.program.pk,

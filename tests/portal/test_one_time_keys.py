@@ -299,7 +299,7 @@ def test_a_program_created_twice_is_created_once(chain):
 
 def test_a_participant_onboarded_twice_is_onboarded_once(chain):
     newcomer = OrganizationFactory(kind=OrganizationKind.ENTERPRISE, name="Twice Castings")
-    client = client_for(chain.core_checker)
+    client = client_for(chain.core_maker)
     data = {
         "program": chain.program.pk,
         "organization": newcomer.credit_code,

@@ -16,9 +16,11 @@ from dataclasses import dataclass
 
 import pytest
 from django.db import transaction
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
+from scf_platform import policy
 from scf_platform.models import Role
 from tests.conftest import ActingClient
 from tests.factories import make_credit_code
@@ -85,8 +87,8 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ("api:ledger:checkpoints", "post"): Expect(
         "/api/v1/ledger/checkpoints/",
         ok=201,
-        # The view decides: the operator (any role) or a bank's admin.
-        acts=("operator", "bank:admin", "outsider_bank:admin"),
+        # The view decides: the operator's or a bank's admin (a viewer only reads).
+        acts=("operator:admin", "bank:admin", "outsider_bank:admin"),
     ),
     ("api:ledger:checkpoint-latest", "get"): Expect("/api/v1/ledger/checkpoints/latest/"),
     ("api:ledger:entry", "get"): Expect("/api/v1/ledger/entries/{ledger_entry}/"),
@@ -97,7 +99,7 @@ EXPECTED: dict[tuple[str, str], Expect] = {
         "/api/v1/organizations/",
         ok=201,
         body={"name": "Brand New Co", "kind": "enterprise", "credit_code": "{new_credit_code}"},
-        acts=("operator",),
+        acts=("operator:admin",),
     ),
     ("api:organization-detail", "get"): Expect(
         "/api/v1/organizations/{supplier}/", sees=(*PROGRAM_PARTIES, "operator")
@@ -117,7 +119,7 @@ EXPECTED: dict[tuple[str, str], Expect] = {
             "role": "viewer",
         },
         sees=(*PROGRAM_PARTIES, "operator"),
-        acts=("operator", "supplier:admin"),
+        acts=("operator:admin", "supplier:admin"),
     ),
     # Invoices.
     ("api:invoice-list", "get"): Expect("/api/v1/invoices/"),
@@ -337,6 +339,48 @@ def test_every_api_route_is_in_the_table():
     assert not gone, f"The matrix names routes that no longer exist: {gone}"
 
 
+def api_rules() -> dict[tuple[str, str], str]:
+    """(route name, method) -> the policy's action whose rule the API view's permission asks."""
+    found: dict[tuple[str, str], str] = {}
+
+    def walk(patterns, namespace: str) -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                inner = namespace
+                if pattern.namespace:
+                    inner = f"{namespace}:{pattern.namespace}" if namespace else pattern.namespace
+                walk(pattern.url_patterns, inner)
+                continue
+            view_class = getattr(pattern.callback, "cls", None)
+            if view_class is None or not pattern.name:
+                continue
+            actions = getattr(pattern.callback, "actions", None) or {"post": "post"}
+            for method, action in actions.items():
+                if method in ("head", "options"):
+                    continue  # DRF adds `head` once the viewset has served a GET
+                by_action = getattr(view_class, "roles_by_action", {})
+                classes = [by_action[action]] if action in by_action else []
+                if not by_action and method == "post":
+                    classes = view_class.permission_classes
+                for permission in classes:
+                    if permission.__name__.startswith("Allowed_"):
+                        found[f"{namespace}:{pattern.name}", method] = permission.__name__[8:]
+
+    walk(get_resolver().url_patterns, "")
+    return found
+
+
+def test_the_api_table_says_what_the_role_policy_says():
+    """The API's permissions are the policy's rules: the kinds and roles this table expects of
+    each route are the ones its rule names (one policy, not two that disagree)."""
+    rules = api_rules()
+    assert rules, "no API view asks the role policy"
+    for route, action in sorted(rules.items()):
+        spec, rule = EXPECTED[route], policy.RULES[action]
+        assert set(spec.kinds) == set(rule.kinds), (route, action)
+        assert set(spec.roles) == set(rule.roles), (route, action)
+
+
 # Calling them --------------------------------------------------------------------------------
 
 
@@ -475,3 +519,296 @@ def test_every_route_answers_every_role_as_the_table_says_and_leaks_nothing(worl
                     leaked.append(f"{method.upper()} {name} as {party} {role}: {found}")
     assert not leaked, "rows of a third organization were answered:\n" + "\n".join(leaked)
     assert not wrong, f"{len(wrong)} cells differ from the table:\n" + "\n".join(wrong)
+
+
+# The portal ----------------------------------------------------------------------------------
+#
+# Every portal route, GET and (for the pages that act) POST, by every role of every party; the
+# expected answer is derived from the role policy (scf_platform.policy), the one table the
+# services, the API and the portal read: a page of another kind of organization, or an object
+# the party is not a party to, is not found (404); a member the policy refuses gets 403 (on
+# the form as on its POST); else the page (200) or, after an action, a redirect (302).
+
+
+@dataclass(frozen=True)
+class Page:
+    """One portal route. `kinds`: the organization kinds whose portal has the page (others:
+    404); `sees`: the parties that see its object (others: 404); `may`: the policy's rule that
+    guards it (GET and POST), asked about the world's object `obj` ("own": the member's own
+    organization); `may_post`: a rule that guards its POST only (a list that also offers a
+    form); `post`: the body of its POST (None: the page does not act); `checked`: the view asks
+    the policy before it looks the object up (a list of ids to confirm)."""
+
+    path: str
+    kinds: tuple = ()
+    sees: tuple = ALL
+    may: object = None
+    may_post: object = None
+    obj: str | None = None
+    post: dict | None = None
+    checked: bool = False
+
+    def rule(self, method: str):
+        return self.may or (self.may_post if method == "post" else None)
+
+    def expected(self, party: str, member, world: World, method: str) -> set[int]:
+        if self.kinds and KIND_OF[party] not in self.kinds:
+            return {404}
+        if not self.checked and party not in self.sees:
+            return {404}
+        if (may := self.rule(method)) is not None:
+            obj = None
+            if self.obj == "own":
+                obj = member.organization
+            elif self.obj is not None:
+                obj = world.objects.get(self.obj) or getattr(world.chain, self.obj)
+            if not may(member, obj):
+                return {403}
+        if party not in self.sees:
+            return {404}
+        return {200} if method == "get" else {200, 302}
+
+
+OPERATOR_ONLY = ("operator",)
+BANKS = ("bank",)
+ENTERPRISES = ("enterprise",)
+CONFIRMED = {"confirmed": "1"}
+
+PORTAL: dict[str, Page] = {
+    "portal:home": Page("/portal/"),
+    "portal:choose": Page("/portal/choose/"),
+    "portal:notifications": Page("/portal/notifications/", post={}),
+    "portal:members": Page(
+        "/portal/members/", may_post=policy.may_manage_members, obj="own", post={}
+    ),
+    "portal:organizations": Page(
+        "/portal/organizations/",
+        kinds=OPERATOR_ONLY,
+        may_post=policy.may_create_organization,
+        post={},
+    ),
+    # The supply chain.
+    "portal:invoices": Page("/portal/invoices/", kinds=ENTERPRISES),
+    "portal:invoice_add": Page(
+        "/portal/invoices/new/", kinds=ENTERPRISES, may=policy.may_upload_invoices, post={}
+    ),
+    "portal:invoice_upload": Page(
+        "/portal/invoices/upload/", kinds=ENTERPRISES, may=policy.may_upload_invoices, post={}
+    ),
+    "portal:invoice_detail": Page(
+        "/portal/invoices/{invoice_uploaded}/", sees=("core", "supplier")
+    ),
+    "portal:invoice_dispute": Page(
+        "/portal/invoices/{invoice_uploaded}/dispute/",
+        kinds=ENTERPRISES,
+        sees=("core", "supplier"),
+        may=policy.may_dispute_invoice,
+        obj="invoice_uploaded",
+        post={"reason": "Not delivered."},
+    ),
+    "portal:payables": Page("/portal/payables/", kinds=ENTERPRISES),
+    "portal:payables_confirm": Page(
+        "/portal/payables/confirm/?invoice={invoice_uploaded}",
+        kinds=ENTERPRISES,
+        sees=("core",),
+        may=policy.may_confirm_invoice,
+        post={"invoice": "{invoice_uploaded}", **CONFIRMED},
+        checked=True,
+    ),
+    # Financing: the applicant.
+    "portal:apply": Page("/portal/apply/", kinds=ENTERPRISES),
+    "portal:apply_quote": Page("/portal/apply/quote/", kinds=ENTERPRISES),
+    "portal:apply_confirm": Page(
+        "/portal/apply/confirm/", kinds=ENTERPRISES, may=policy.may_create_request, post={}
+    ),
+    "portal:requests": Page("/portal/requests/"),
+    "portal:request_detail": Page("/portal/requests/{in_review}/", sees=PROGRAM_PARTIES),
+    "portal:request_submit": Page(
+        "/portal/requests/{draft}/submit/",
+        kinds=ENTERPRISES,
+        sees=("core", "supplier"),
+        may=policy.may_submit_request,
+        obj="draft",
+        post=CONFIRMED,
+    ),
+    "portal:request_withdraw": Page(
+        "/portal/requests/{in_review}/withdraw/",
+        kinds=ENTERPRISES,
+        sees=("core", "supplier"),
+        may=policy.may_withdraw_request,
+        obj="in_review",
+        post=CONFIRMED,
+    ),
+    # Financing: the bank.
+    "portal:request_approve": Page(
+        "/portal/requests/{in_review}/approve/",
+        kinds=BANKS,
+        sees=("bank",),
+        may=policy.may_approve_request,
+        obj="in_review",
+        post={"comment": "Fine."},
+    ),
+    "portal:request_reject": Page(
+        "/portal/requests/{in_review}/reject/",
+        kinds=BANKS,
+        sees=("bank",),
+        may=policy.may_reject_request,
+        obj="in_review",
+        post={"reason": "Too risky."},
+    ),
+    "portal:request_disburse": Page(
+        "/portal/requests/{approved}/disburse/",
+        kinds=BANKS,
+        sees=("bank",),
+        may=policy.may_disburse_request,
+        obj="approved",
+        post={"value_date": "{today}", **CONFIRMED},
+    ),
+    "portal:approval_queue": Page("/portal/queue/", kinds=BANKS),
+    "portal:programs": Page("/portal/programs/"),
+    "portal:program_add": Page(
+        "/portal/programs/new/", kinds=BANKS, may=policy.may_create_program, post={}
+    ),
+    "portal:program_detail": Page("/portal/programs/{program}/", sees=PROGRAM_PARTIES),
+    "portal:portfolio": Page("/portal/portfolio/", kinds=BANKS),
+    # Financing: the core enterprise.
+    "portal:participants": Page("/portal/participants/", kinds=(*ENTERPRISES, *BANKS)),
+    "portal:participant_add": Page(
+        "/portal/participants/new/", kinds=ENTERPRISES, may=policy.may_add_participant, post={}
+    ),
+    "portal:network": Page("/portal/network/", kinds=ENTERPRISES),
+    "portal:request_repay": Page(
+        "/portal/requests/{disbursed}/repay/",
+        kinds=ENTERPRISES,
+        sees=("core", "supplier"),
+        may=policy.may_record_repayment,
+        obj="disbursed",
+        post={"amount": "1000.00", "paid_on": "{today}", **CONFIRMED},
+    ),
+    # Issued documents.
+    "portal:document": Page("/portal/documents/{agreement}.pdf", sees=PROGRAM_PARTIES),
+    "portal:request_document": Page(
+        "/portal/requests/{disbursed}/documents/financing_agreement.pdf", sees=PROGRAM_PARTIES
+    ),
+}
+
+
+def portal_routes() -> dict[str, str]:
+    """Route name -> pattern of every portal page, from the URL configuration."""
+    found: dict[str, str] = {}
+
+    def walk(patterns, prefix: str, namespace: str) -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                inner = namespace
+                if pattern.namespace:
+                    inner = f"{namespace}:{pattern.namespace}" if namespace else pattern.namespace
+                walk(pattern.url_patterns, prefix + str(pattern.pattern), inner)
+            elif (prefix + str(pattern.pattern)).startswith("portal/"):
+                found[f"{namespace}:{pattern.name}"] = prefix + str(pattern.pattern)
+
+    walk(get_resolver().url_patterns, "", "")
+    return found
+
+
+def test_every_portal_route_is_in_the_table():
+    routes = set(portal_routes())
+    missing = sorted(routes - set(PORTAL))
+    assert not missing, (
+        "These portal routes are not in the portal's authorization matrix of "
+        f"tests/reliability/test_authorization_matrix.py; add who may use them: {missing}"
+    )
+    assert not sorted(set(PORTAL) - routes), "the portal matrix names routes that are gone"
+
+
+def test_every_pages_guard_is_a_rule_of_the_policy():
+    for name, page in PORTAL.items():
+        for may in (page.may, page.may_post):
+            assert may is None or getattr(policy, f"may_{may.action}") is may, name
+
+
+def portal_call(client: Client, method: str, page: Page, world: World):
+    path = fill(page.path, world)
+    if method == "get":
+        return client.get(path)
+    return client.post(path, fill(page.post, world))
+
+
+def test_every_portal_page_answers_every_role_as_the_policy_says(world):
+    """A bank admin does not approve, a viewer acts nowhere, an outsider sees nothing: for every
+    portal route and method, every role of every party answers what the policy derives."""
+    wrong: list[str] = []
+    leaked: list[str] = []
+    calls = [
+        (name, method, page)
+        for name, page in sorted(PORTAL.items())
+        for method in ("get", "post")
+        if method == "get" or page.post is not None
+    ]
+    for name, method, page in calls:
+        anonymous = in_savepoint(lambda: portal_call(Client(), method, page, world))  # noqa: B023
+        if anonymous.status_code != 302 or "/accounts/login/" not in anonymous["Location"]:
+            wrong.append(f"{method.upper()} {name} anonymous: {anonymous.status_code}")
+    for party in PARTIES:
+        for role in ROLES:
+            user = world.user(party, role)
+            member = policy.membership_of(user, world.orgs[party])
+            client = Client()
+            client.force_login(user)
+            for name, method, page in calls:
+                response = in_savepoint(lambda: portal_call(client, method, page, world))  # noqa: B023
+                expected = page.expected(party, member, world, method)
+                if response.status_code not in expected:
+                    wrong.append(
+                        f"{method.upper()} {name} as {party} {role}: "
+                        f"{response.status_code}, expected {sorted(expected)}"
+                    )
+                directory = party == "operator" and name == "portal:organizations"
+                body = b"" if response.streaming else response.content
+                if not directory and THIRD_MARK.encode() in body:
+                    leaked.append(f"{method.upper()} {name} as {party} {role}")
+    assert not leaked, "a third organization's data was shown:\n" + "\n".join(leaked)
+    assert not wrong, f"{len(wrong)} portal cells differ from the policy:\n" + "\n".join(wrong)
+
+
+def _route_regex(pattern: str) -> str:
+    parts = re.split(r"(<[^>]+>)", pattern)
+    return "/" + "".join(
+        (r"\d+" if part.startswith("<int:") else r"[^/\"']+")
+        if part.startswith("<")
+        else re.escape(part)
+        for part in parts
+    )
+
+
+# The POST forms every page has (switch organization, language, sign out); the pages of
+# choosing an organization and of marking notifications read change nothing of the business.
+PERSONAL_FORMS = re.compile(r'action="/(portal/choose/|i18n/setlang/|accounts/logout/)"')
+
+
+def test_a_viewer_sees_no_action_anywhere(world):
+    """No page shown to a viewer links, posts or submits to an action, nor offers a form that
+    posts (beyond the personal ones every page has)."""
+    routes = portal_routes()
+    actions = re.compile(
+        "|".join(_route_regex(routes[name]) for name, page in PORTAL.items() if page.may)
+    )
+    offered: list[str] = []
+    for party in ("bank", "core", "supplier", "operator"):
+        client = Client()
+        client.force_login(world.user(party, Role.VIEWER))
+        for name, page in sorted(PORTAL.items()):
+            response = client.get(fill(page.path, world))
+            if response.status_code != 200 or "html" not in response.get("Content-Type", ""):
+                continue
+            body = response.content.decode()
+            if found := sorted(set(actions.findall(body))):
+                offered.append(f"{name} as the {party}'s viewer links to {found}")
+            forms = [
+                form
+                for form in re.findall(r"<form[^>]*>", body)
+                if 'method="post"' in form and not PERSONAL_FORMS.search(form)
+            ]
+            if forms and name not in ("portal:notifications", "portal:choose"):
+                offered.append(f"{name} as the {party}'s viewer offers {forms}")
+    assert not offered, "\n".join(offered)
