@@ -238,6 +238,11 @@ class FinancingRequest(TenantModel):
     settled_at = models.DateTimeField(null=True, blank=True)
 
     tenant_parties = ("applicant", "bank", "core_enterprise")
+    # A draft belongs to its applicant until submitted.
+    tenant_hidden_from = {
+        "bank": ("status", (RequestStatus.DRAFT,)),
+        "core_enterprise": ("status", (RequestStatus.DRAFT,)),
+    }
 
     class Meta:
         ordering = ["-created_at", "-id"]

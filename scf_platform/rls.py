@@ -58,12 +58,24 @@ def policy_predicate(model: type[TenantModel]) -> str:
     conditions = ["(select scf_is_system())"]
     for party in model.tenant_parties:
         column = model._meta.get_field(party).column
-        conditions.append(f"{quote(column)} = (select scf_current_organization())")
+        condition = f"{quote(column)} = (select scf_current_organization())"
+        hidden = model.tenant_hidden_from.get(party)
+        if hidden is not None:
+            field, values = hidden
+            listed = ", ".join(_literal(str(value)) for value in values)
+            condition = f"({condition} AND {quote(model._meta.get_field(field).column)}"
+            condition += f" NOT IN ({listed}))"
+        conditions.append(condition)
     if model.tenant_rls_extra_sql:
         conditions.append(f"({model.tenant_rls_extra_sql})")
     for sql in _extra_visibility.get(model._meta.label, ()):
         conditions.append(f"({sql})")
     return " OR ".join(conditions)
+
+
+def _literal(value: str) -> str:
+    """A string constant of SQL (the values of `tenant_hidden_from` are the code's own)."""
+    return "'" + value.replace("'", "''") + "'"
 
 
 def install_row_level_security(**kwargs) -> None:
