@@ -167,7 +167,9 @@ class RequestStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
-# The statuses in which a request holds its collateral and its limit.
+# The statuses of a request under way: submitted and not yet settled, refused or given up (the
+# portfolio's "active" count). Its collateral is held from submission, its limit from screening
+# on; a defaulted request keeps both and is not counted here.
 ACTIVE_STATUSES = (
     RequestStatus.SUBMITTED,
     RequestStatus.IN_REVIEW,
