@@ -287,6 +287,8 @@ class CollateralHold(TenantModel):
     released_at = models.DateTimeField(null=True, blank=True)
 
     tenant_parties = ("applicant", "bank", "core_enterprise")
+    # A draft's collateral is its applicant's until submitted (held_at is set then, and kept).
+    tenant_hidden_from = {"bank": ("held_at", None), "core_enterprise": ("held_at", None)}
 
     class Meta:
         constraints = [

@@ -136,9 +136,10 @@ class TenantModel(models.Model):
 
     tenant_parties: ClassVar[tuple[str, ...]] = ()
     # Parties that do not see a row yet: {party: (field, values)}: the party sees the row only
-    # while `field` holds none of `values` (a draft request is its applicant's alone). Both
-    # walls read it, as they read `tenant_parties`.
-    tenant_hidden_from: ClassVar[dict[str, tuple[str, tuple[str, ...]]]] = {}
+    # while `field` holds none of `values`, or (values None) once `field` is set (a draft
+    # request and its collateral are the applicant's alone). Both walls read it, as they read
+    # `tenant_parties`.
+    tenant_hidden_from: ClassVar[dict[str, tuple[str, tuple[str, ...] | None]]] = {}
     # An extra SQL condition for the policy, for visibility not expressed by a party column.
     tenant_rls_extra_sql: ClassVar[str] = ""
     # Append-only tables: the application role may insert and read, never update or delete.
@@ -159,7 +160,10 @@ class TenantModel(models.Model):
         hidden = cls.tenant_hidden_from.get(party)
         if hidden is not None:
             field, values = hidden
-            condition &= ~Q(**{f"{field}__in": values})
+            if values is None:
+                condition &= Q(**{f"{field}__isnull": False})
+            else:
+                condition &= ~Q(**{f"{field}__in": values})
         return condition
 
 

@@ -62,9 +62,12 @@ def policy_predicate(model: type[TenantModel]) -> str:
         hidden = model.tenant_hidden_from.get(party)
         if hidden is not None:
             field, values = hidden
-            listed = ", ".join(_literal(str(value)) for value in values)
-            condition = f"({condition} AND {quote(model._meta.get_field(field).column)}"
-            condition += f" NOT IN ({listed}))"
+            hidden_column = quote(model._meta.get_field(field).column)
+            if values is None:
+                condition = f"({condition} AND {hidden_column} IS NOT NULL)"
+            else:
+                listed = ", ".join(_literal(str(value)) for value in values)
+                condition = f"({condition} AND {hidden_column} NOT IN ({listed}))"
         conditions.append(condition)
     if model.tenant_rls_extra_sql:
         conditions.append(f"({model.tenant_rls_extra_sql})")

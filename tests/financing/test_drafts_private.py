@@ -72,15 +72,20 @@ def test_row_level_security_keeps_a_draft_from_the_bank_and_the_core(chain):
     draft = a_draft(chain)
     submitted = submit_request(chain, [chain.invoice("8000.00")], "7000.00", screen=False)
 
-    def seen(organization) -> set[int]:
+    def seen(organization, sql="SELECT id FROM financing_financingrequest") -> set[int]:
         # A raw query as the application role: only the policy stands in the way.
         with scope_activated(Scope(organization_id=organization.pk)), connection.cursor() as c:
-            c.execute("SELECT id FROM financing_financingrequest")
+            c.execute(sql)
             return {row[0] for row in c.fetchall()}
 
     assert seen(chain.supplier) == {draft.pk, submitted.pk}
     assert seen(chain.bank) == {submitted.pk}
     assert seen(chain.core) == {submitted.pk}
+    # Nor the draft's collateral.
+    holds = "SELECT DISTINCT request_id FROM financing_collateralhold"
+    assert seen(chain.supplier, holds) == {draft.pk, submitted.pk}
+    assert seen(chain.bank, holds) == {submitted.pk}
+    assert seen(chain.core, holds) == {submitted.pk}
     # Nor can the bank write to it.
     with scope_activated(Scope(organization_id=chain.bank.pk)):
         assert FinancingRequest.objects.filter(pk=draft.pk).update(screening={"x": 1}) == 0

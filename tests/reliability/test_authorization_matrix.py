@@ -226,7 +226,7 @@ EXPECTED: dict[tuple[str, str], Expect] = {
         "/api/v1/financing-requests/{draft}/submit/",
         kinds=ENTERPRISE,
         roles=(Role.MAKER, Role.ADMIN),
-        sees=("core", "supplier"),
+        sees=("supplier",),  # a draft is its applicant's alone
         acts=("supplier",),
     ),
     ("api:financing-request-withdraw", "post"): Expect(
