@@ -1,9 +1,11 @@
 """Row-level security: the second wall, installed from the models' own declarations.
 
 Each concrete `TenantModel` gets `ENABLE` and `FORCE ROW LEVEL SECURITY` and one policy built from
-its `tenant_parties`; the policies read the transaction-local settings that `tenancy` writes.
+its `tenant_parties` (less what `tenant_hidden_from` keeps from a party, as a draft request from
+its bank); the policies read the transaction-local settings that `tenancy` writes.
 This runs after every `migrate` (post_migrate), is idempotent, and so a new tenant table needs
-no SQL of its own: declaring `tenant_parties` is the one line.
+no SQL of its own: declaring `tenant_parties` is the one line. A changed declaration needs no
+migration either: the next `migrate` replaces the policy.
 """
 
 import logging
