@@ -18,7 +18,8 @@ Figures (A vs B = the platform vs its baseline; goal on A/B unless said otherwis
 5. Scale shape: the invoice list and the approval queue with --scale-large invoices vs
    --scale-small, across 100 organizations (the measured tenant's share grows with the table):
    median time per request may grow at most 1.5x; and the number of queries per request at 100
-   rows a page equals that at 10.
+   rows a page equals that at 10 (the invoice list, the approval queue, and the request list as
+   the bank and as the supplier read it).
 
 A and B run in alternating rounds (--rounds) and each side's figure is its best round: on a
 machine shared with other work, noise only ever slows a round down; every round is in the JSON.
@@ -694,6 +695,8 @@ def query_count_item(world: World) -> Item:
     for name, path, token, organization in (
         ("invoices", "/api/v1/invoices/", world.supplier_token, world.supplier),
         ("approval_queue", "/api/v1/approval-queue/", world.bank_token, world.bank),
+        ("requests_bank", "/api/v1/financing-requests/", world.bank_token, world.bank),
+        ("requests_supplier", "/api/v1/financing-requests/", world.supplier_token, world.supplier),
     ):
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Token {token}", HTTP_X_ORGANIZATION=organization)

@@ -23,6 +23,7 @@ BEGIN
     RETURN EXISTS (
         SELECT 1 FROM public.financing_collateralhold h
         WHERE h.invoice_id = held_invoice_id AND h.bank_id = public.scf_current_organization()
+            AND h.held_at IS NOT NULL
     );
 END
 $$;
@@ -40,7 +41,8 @@ class FinancingConfig(AppConfig):
         from scf_platform.rls import register_visibility
 
         register_counterparties(program_counterparty_ids)
-        # A bank sees the invoices held as collateral in its requests.
+        # A bank sees the invoices held as collateral in its requests (once submitted: a
+        # draft's invoices are its applicant's business).
         register_visibility(
             "suppliers.Invoice",
             "financing_invoice_held_by_current_bank(suppliers_invoice.id)",

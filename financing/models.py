@@ -167,7 +167,9 @@ class RequestStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
-# The statuses in which a request holds its collateral and its limit.
+# The statuses of a request under way: submitted and not yet settled, refused or given up (the
+# portfolio's "active" count). Its collateral is held from submission, its limit from screening
+# on; a defaulted request keeps both and is not counted here.
 ACTIVE_STATUSES = (
     RequestStatus.SUBMITTED,
     RequestStatus.IN_REVIEW,
@@ -238,6 +240,11 @@ class FinancingRequest(TenantModel):
     settled_at = models.DateTimeField(null=True, blank=True)
 
     tenant_parties = ("applicant", "bank", "core_enterprise")
+    # A draft belongs to its applicant until submitted.
+    tenant_hidden_from = {
+        "bank": ("status", (RequestStatus.DRAFT,)),
+        "core_enterprise": ("status", (RequestStatus.DRAFT,)),
+    }
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -280,6 +287,8 @@ class CollateralHold(TenantModel):
     released_at = models.DateTimeField(null=True, blank=True)
 
     tenant_parties = ("applicant", "bank", "core_enterprise")
+    # A draft's collateral is its applicant's until submitted (held_at is set then, and kept).
+    tenant_hidden_from = {"bank": ("held_at", None), "core_enterprise": ("held_at", None)}
 
     class Meta:
         constraints = [

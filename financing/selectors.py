@@ -3,7 +3,7 @@
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from financing.models import FinancingRequest, Program, ProgramParticipant, RequestStatus
+from financing.models import FinancingRequest, Program, RequestStatus
 from scf_platform.models import Organization
 
 
@@ -32,7 +32,3 @@ def waiting_seconds(request: FinancingRequest, now=None) -> int:
     if request.queued_at is None:
         return 0
     return int(((now or timezone.now()) - request.queued_at).total_seconds())
-
-
-def participants_of(program: Program) -> QuerySet:
-    return ProgramParticipant.objects.filter(program=program).select_related("organization")

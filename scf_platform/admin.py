@@ -1,8 +1,10 @@
 """Django admin for the platform operator: organizations and memberships."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
-from scf_platform.models import Membership, Organization
+from scf_platform.models import Membership, Organization, OrganizationStatus
+from scf_platform.services import organization_status_change
 
 
 class MembershipInline(admin.TabularInline):
@@ -17,6 +19,23 @@ class OrganizationAdmin(admin.ModelAdmin):
     list_filter = ["kind", "status"]
     search_fields = ["name", "credit_code"]
     inlines = [MembershipInline]
+    # The status changes only through its service (the actions below), which records it.
+    readonly_fields = ["status"]
+    actions = ["suspend", "reinstate"]
+
+    @admin.action(description=_("Suspend the selected organizations"))
+    def suspend(self, request, queryset) -> None:
+        for pk in queryset.values_list("pk", flat=True):
+            organization_status_change(
+                organization_id=pk, status=OrganizationStatus.SUSPENDED, actor=request.user
+            )
+
+    @admin.action(description=_("Reinstate the selected organizations"))
+    def reinstate(self, request, queryset) -> None:
+        for pk in queryset.values_list("pk", flat=True):
+            organization_status_change(
+                organization_id=pk, status=OrganizationStatus.ACTIVE, actor=request.user
+            )
 
 
 @admin.register(Membership)

@@ -81,9 +81,10 @@ def database_connection_tidy(task=None, **kwargs) -> None:
 
 
 def tenant_task(**task_options):
-    """A task that runs inside the scope it was queued with (`scope=` keyword, set by
-    `tenancy.enqueue`) and refuses to run without one. The scope is set transaction-locally, so
-    the task body is one transaction."""
+    """A task that runs inside the scope it was queued with (the `scope=` keyword, which its
+    sender passes: the beat schedule above, the screening and document senders, or
+    `tenancy.enqueue` for the current scope) and refuses to run without one. The scope is set
+    transaction-locally, so the task body is one transaction."""
 
     def decorator(function):
         # A task may keep the name it had before it moved (name=), for messages already queued.

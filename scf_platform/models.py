@@ -98,7 +98,7 @@ class TenantQuerySet(models.QuerySet):
             return self.none()
         condition = Q()
         for party in self.model.tenant_parties:
-            condition |= Q(**{party: organization})
+            condition |= self.model.tenant_party_condition(party, organization)
         return self.filter(condition)
 
     def where_party(self, party: str, organization: Organization | None) -> "TenantQuerySet":
@@ -110,7 +110,7 @@ class TenantQuerySet(models.QuerySet):
             raise ValueError(f"{party!r} is not a tenant party of {self.model.__name__}")
         if organization is None:
             return self.none()
-        return self.filter(**{party: organization})
+        return self.filter(self.model.tenant_party_condition(party, organization))
 
     def visible_parts(self, organization: Organization | None) -> list["TenantQuerySet"]:
         """visible_to() as disjoint querysets, one a party: the rows where the organization is
@@ -123,7 +123,7 @@ class TenantQuerySet(models.QuerySet):
         for party in self.model.tenant_parties:
             part = self.where_party(party, organization)
             parts.append(part.exclude(earlier) if earlier else part)
-            earlier |= Q(**{party: organization})
+            earlier |= self.model.tenant_party_condition(party, organization)
         return parts
 
 
@@ -135,6 +135,11 @@ class TenantModel(models.Model):
     """
 
     tenant_parties: ClassVar[tuple[str, ...]] = ()
+    # Parties that do not see a row yet: {party: (field, values)}: the party sees the row only
+    # while `field` holds none of `values`, or (values None) once `field` is set (a draft
+    # request and its collateral are the applicant's alone). Both walls read it, as they read
+    # `tenant_parties`.
+    tenant_hidden_from: ClassVar[dict[str, tuple[str, tuple[str, ...] | None]]] = {}
     # An extra SQL condition for the policy, for visibility not expressed by a party column.
     tenant_rls_extra_sql: ClassVar[str] = ""
     # Append-only tables: the application role may insert and read, never update or delete.
@@ -146,6 +151,20 @@ class TenantModel(models.Model):
 
     class Meta:
         abstract = True
+
+    @classmethod
+    def tenant_party_condition(cls, party: str, organization: "Organization") -> Q:
+        """The rows `organization` sees as `party`: the party's column, less what
+        `tenant_hidden_from` keeps from that party."""
+        condition = Q(**{party: organization})
+        hidden = cls.tenant_hidden_from.get(party)
+        if hidden is not None:
+            field, values = hidden
+            if values is None:
+                condition &= Q(**{f"{field}__isnull": False})
+            else:
+                condition &= ~Q(**{f"{field}__in": values})
+        return condition
 
 
 class MembershipQuerySet(TenantQuerySet):

@@ -1,9 +1,11 @@
 """Row-level security: the second wall, installed from the models' own declarations.
 
 Each concrete `TenantModel` gets `ENABLE` and `FORCE ROW LEVEL SECURITY` and one policy built from
-its `tenant_parties`; the policies read the transaction-local settings that `tenancy` writes.
+its `tenant_parties` (less what `tenant_hidden_from` keeps from a party, as a draft request from
+its bank); the policies read the transaction-local settings that `tenancy` writes.
 This runs after every `migrate` (post_migrate), is idempotent, and so a new tenant table needs
-no SQL of its own: declaring `tenant_parties` is the one line.
+no SQL of its own: declaring `tenant_parties` is the one line. A changed declaration needs no
+migration either: the next `migrate` replaces the policy.
 """
 
 import logging
@@ -58,12 +60,27 @@ def policy_predicate(model: type[TenantModel]) -> str:
     conditions = ["(select scf_is_system())"]
     for party in model.tenant_parties:
         column = model._meta.get_field(party).column
-        conditions.append(f"{quote(column)} = (select scf_current_organization())")
+        condition = f"{quote(column)} = (select scf_current_organization())"
+        hidden = model.tenant_hidden_from.get(party)
+        if hidden is not None:
+            field, values = hidden
+            hidden_column = quote(model._meta.get_field(field).column)
+            if values is None:
+                condition = f"({condition} AND {hidden_column} IS NOT NULL)"
+            else:
+                listed = ", ".join(_literal(str(value)) for value in values)
+                condition = f"({condition} AND {hidden_column} NOT IN ({listed}))"
+        conditions.append(condition)
     if model.tenant_rls_extra_sql:
         conditions.append(f"({model.tenant_rls_extra_sql})")
     for sql in _extra_visibility.get(model._meta.label, ()):
         conditions.append(f"({sql})")
     return " OR ".join(conditions)
+
+
+def _literal(value: str) -> str:
+    """A string constant of SQL (the values of `tenant_hidden_from` are the code's own)."""
+    return "'" + value.replace("'", "''") + "'"
 
 
 def install_row_level_security(**kwargs) -> None:

@@ -5,7 +5,14 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from scf_platform.models import Membership, Organization, OrganizationKind, Role
+from scf_platform.business_events import business_event_record, business_transaction_begin
+from scf_platform.models import (
+    Membership,
+    Organization,
+    OrganizationKind,
+    OrganizationStatus,
+    Role,
+)
 from scf_platform.policy import may_create_organization, may_manage_members, membership_of, require
 from scf_platform.tenancy import Scope, scope_activated
 
@@ -27,6 +34,34 @@ def organization_create(
     organization = Organization(name=name, kind=kind, credit_code=credit_code, language=language)
     organization.full_clean()
     organization.save()
+    return organization
+
+
+def organization_status_change(*, organization_id: int, status: str, actor) -> Organization:
+    """The operator suspends an organization (its members can no longer act for it) or
+    reinstates it; the change is recorded as a business event, hence a ledger leaf. Setting the
+    status it already has changes and records nothing."""
+    if status not in OrganizationStatus.values:
+        raise ValidationError({"status": [f"Unknown status {status!r}."]})
+    with transaction.atomic():
+        business_transaction_begin()
+        organization = Organization.objects.select_for_update().get(pk=organization_id)
+        if organization.status == status:
+            return organization
+        from_status = organization.status
+        organization.status = status
+        organization.save(update_fields=["status"])
+        business_event_record(
+            kind=f"organization.{status}",
+            subject=f"organization:{organization.pk}",
+            parties=[organization.pk],
+            payload={
+                "organization": organization.pk,
+                "from": from_status,
+                "status": status,
+                "actor": actor.pk,
+            },
+        )
     return organization
 
 

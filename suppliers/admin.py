@@ -7,10 +7,21 @@ from suppliers.models import Invoice, InvoiceEvent, TradeLink
 
 @admin.register(TradeLink)
 class TradeLinkAdmin(admin.ModelAdmin):
+    """Read-only: a link is made only through its service, which records it in the ledger."""
+
     list_display = ["core_enterprise", "counterparty", "role", "created_at"]
     list_filter = ["role"]
     search_fields = ["core_enterprise__name", "counterparty__name"]
     raw_id_fields = ["core_enterprise", "counterparty"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 class InvoiceEventInline(admin.TabularInline):

@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from scf_platform.models import Organization, TenantModel, TenantQuerySet, TransitionEvent
+from scf_platform.models import Organization, TenantModel, TransitionEvent
 
 # The SME payment rule (保障中小企业款项支付条例): large buyers pay SMEs within 60 days.
 SME_PAYMENT_TERM_DAYS = 60
@@ -54,7 +54,6 @@ class InvoiceStatus(models.TextChoices):
     DISPUTED = "disputed", _("Disputed")
     FINANCED = "financed", _("Financed")
     PAID = "paid", _("Paid")
-    CANCELLED = "cancelled", _("Cancelled")
 
 
 class InvoiceSource(models.TextChoices):
@@ -62,11 +61,6 @@ class InvoiceSource(models.TextChoices):
     PORTAL = "portal", _("Portal form")
     CSV = "csv", _("CSV file")
     UBL = "ubl", _("UBL XML file")
-
-
-class InvoiceQuerySet(TenantQuerySet):
-    def confirmed(self) -> "InvoiceQuerySet":
-        return self.filter(status=InvoiceStatus.CONFIRMED)
 
 
 class Invoice(TenantModel):
@@ -99,8 +93,6 @@ class Invoice(TenantModel):
     dispute_reason = models.TextField(blank=True)
 
     tenant_parties = ("seller", "buyer")
-
-    objects = InvoiceQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

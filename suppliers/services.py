@@ -46,14 +46,31 @@ LAND_BATCH = 2000
 def trade_link_create(
     *, core_enterprise: Organization, counterparty: Organization, role: str, actor
 ) -> TradeLink:
+    """The link, made (with its event and ledger leaf) if it did not exist; linking twice, even
+    at the same moment, returns the one link and records it once."""
     require(may_create_trade_link, membership_of(actor, core_enterprise))
     if counterparty.kind != OrganizationKind.ENTERPRISE:
         raise ValidationError({"organization": [_("Only an enterprise can be linked.")]})
     if counterparty.pk == core_enterprise.pk:
         raise ValidationError({"organization": [_("An enterprise cannot be linked to itself.")]})
-    link, _created = TradeLink.objects.get_or_create(
-        core_enterprise=core_enterprise, counterparty=counterparty, role=role
-    )
+    with transaction.atomic():
+        # The ledger's lock first: a concurrent twin waits here, then finds the link made.
+        business_transaction_begin()
+        link, created = TradeLink.objects.get_or_create(
+            core_enterprise=core_enterprise, counterparty=counterparty, role=role
+        )
+        if created:
+            business_event_record(
+                kind="trade_link.created",
+                subject=f"trade_link:{link.pk}",
+                parties=[core_enterprise.pk, counterparty.pk],
+                payload={
+                    "trade_link": link.pk,
+                    "core_enterprise": core_enterprise.pk,
+                    "counterparty": counterparty.pk,
+                    "role": role,
+                },
+            )
     return link
 
 

@@ -297,8 +297,10 @@ def payables_confirm(request):
             for message in refusals:
                 messages.error(request, message)
             return redirect("portal:payables")
-        total = sum((i.amount for i in invoices), Decimal(0))
-        currencies = sorted({i.currency for i in invoices})
+        # Per currency: amounts of different currencies are never added.
+        totals: dict[str, Decimal] = {}
+        for invoice in invoices:
+            totals[invoice.currency] = totals.get(invoice.currency, Decimal(0)) + invoice.amount
         return confirmation(
             request,
             title=_("Confirm %(count)s payables?") % {"count": len(invoices)},
@@ -308,7 +310,7 @@ def payables_confirm(request):
             ),
             action=_("Confirm payables"),
             cancel_url=reverse("portal:payables"),
-            facts=[(_("Total"), money(total, currencies[0] if len(currencies) == 1 else ""))],
+            facts=[(_("Total"), " · ".join(money(v, c) for c, v in sorted(totals.items())))],
             hidden=[("invoice", invoice.pk) for invoice in invoices],
             extra_template="suppliers/_invoice_table.html",
             extra={"invoices": invoices},

@@ -179,6 +179,17 @@ def celery_worker_process(transactional_db, celery_queue):
     if not settings.CELERY_BROKER_URL.startswith("redis://"):
         pytest.fail("worker tests need REDIS_URL (make test sets it)")
     worker = WorkerProcess(celery_queue, _worker_env())
+    _purge(celery_queue)
     worker.start()
     yield worker
     worker.stop()
+    # What this test queued and no worker ran (a document after the last state change) must not
+    # reach the next test's worker: its rows are flushed, so the task would fail there.
+    _purge(celery_queue)
+
+
+def _purge(queue: str) -> None:
+    from scf_platform.celery import app
+
+    with app.connection_for_write() as connection:
+        connection.default_channel.queue_purge(queue)

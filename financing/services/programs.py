@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from financing.models import DayCount, Product, Program, ProgramParticipant
@@ -111,19 +111,44 @@ def participant_add(
         raise ValidationError({"role": [_("The role is supplier or distributor.")]})
     if limit is not None and limit <= 0:
         raise ValidationError({"limit": [_("A sub-limit must be positive.")]})
-    if ProgramParticipant.objects.filter(program=program, organization=organization).exists():
-        raise ValidationError({"organization": [_("Already a participant of this program.")]})
-    with transaction.atomic():
-        trade_link_create(
-            core_enterprise=core_enterprise, counterparty=organization, role=role, actor=actor
-        )
-        participant = ProgramParticipant.objects.create(
-            program=program,
-            organization=organization,
-            bank_id=program.bank_id,
-            core_enterprise=core_enterprise,
-            role=role,
-            limit=limit,
-            created_by=actor,
-        )
+    if limit is not None and limit.as_tuple().exponent < -2:
+        raise ValidationError({"limit": [_("An amount has at most two decimals.")]})
+    already = ValidationError({"organization": [_("Already a participant of this program.")]})
+    try:
+        with transaction.atomic():
+            # The ledger's lock first: a concurrent twin addition waits here, then finds the
+            # participant below (the unique constraint stands behind it).
+            business_transaction_begin()
+            if ProgramParticipant.objects.filter(
+                program=program, organization=organization
+            ).exists():
+                raise already
+            link = trade_link_create(
+                core_enterprise=core_enterprise, counterparty=organization, role=role, actor=actor
+            )
+            participant = ProgramParticipant.objects.create(
+                program=program,
+                organization=organization,
+                bank_id=program.bank_id,
+                core_enterprise=core_enterprise,
+                role=role,
+                limit=limit,
+                created_by=actor,
+            )
+            # A sub-limit is a credit term: it is recorded with the participation.
+            business_event_record(
+                kind="participant.added",
+                subject=f"program:{program.pk}",
+                parties=[program.bank_id, core_enterprise.pk, organization.pk],
+                payload={
+                    "program": program.pk,
+                    "participant": participant.pk,
+                    "organization": organization.pk,
+                    "role": role,
+                    "limit": None if limit is None else str(limit),
+                    "trade_link": link.pk,
+                },
+            )
+    except IntegrityError:
+        raise already from None
     return participant

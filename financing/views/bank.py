@@ -264,7 +264,7 @@ def program_detail(request, pk: int):
     participants = (
         ProgramParticipant.objects.visible_to(organization)
         .filter(program=program)
-        .select_related("organization")
+        .select_related("organization", "program")
     )
     return render(
         request,

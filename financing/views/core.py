@@ -131,9 +131,7 @@ def network(request):
             "page": page,
             "filters": filters,
             "buckets": buckets,
-            "due_bars": figures.bars(
-                [(b["label"], b["total"], b["text"]) for b in buckets], tone="warn"
-            ),
+            "due_bars": figures.bucket_bars(buckets),
             "may_repay": may_record_repayment(request.acting),
         },
     )

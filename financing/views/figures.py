@@ -58,6 +58,39 @@ def bars(items: list[tuple[str, Decimal, str]], *, scale: Decimal | None = None,
     ]
 
 
+def currency_bars(items: list[tuple[str, str, Decimal]], *, tone="brand") -> list[Bar]:
+    """Bars of `items` (label, currency, amount), in their order, each a fraction of the largest
+    amount in its own currency: amounts of different currencies are never added or compared."""
+    top: dict[str, Decimal] = {}
+    for _label, currency, amount in items:
+        top[currency] = max(top.get(currency, Decimal(0)), amount)
+    return [
+        Bar(
+            label,
+            money(amount, currency),
+            float(amount / top[currency]) if top[currency] else 0.0,
+            tone,
+        )
+        for label, currency, amount in items
+    ]
+
+
+def bucket_bars(buckets: list[dict], *, tone="warn") -> list[Bar]:
+    """A bar per bucket (of `due_buckets`) and currency, each currency on its own scale; with no
+    amount at all, one empty bar a bucket."""
+    currencies = sorted({currency for bucket in buckets for currency in bucket["amounts"]})
+    if not currencies:
+        return bars([(bucket["label"], Decimal(0), bucket["text"]) for bucket in buckets])
+    return currency_bars(
+        [
+            (bucket["label"], currency, bucket["amounts"].get(currency, Decimal(0)))
+            for bucket in buckets
+            for currency in currencies
+        ],
+        tone=tone,
+    )
+
+
 # An SME (supplier) -----------------------------------------------------------------------------
 
 
@@ -146,7 +179,7 @@ def due_buckets(requests, today: date) -> list[dict]:
             amount_outstanding(request)
         )
     for bucket in buckets:
-        bucket["total"] = sum(bucket["amounts"].values(), Decimal(0))
+        # Per currency: amounts of different currencies are never added.
         bucket["text"] = " · ".join(
             money(v, c) for c, v in sorted(bucket["amounts"].items())
         ) or money(Decimal(0))
@@ -195,29 +228,29 @@ def portfolio(bank: Organization, today: date) -> dict:
         (
             program.name,
             program.utilized,
-            f"{money(program.utilized)} / {money(program.credit_limit, program.currency)}",
+            f"{money(program.utilized, program.currency)}"
+            f" / {money(program.credit_limit, program.currency)}",
             program.credit_limit,
         )
         for program in programs
     ]
     requests = FinancingRequest.objects.visible_to(bank).filter(bank=bank)
-    by_status = {
-        row["status"]: row
-        for row in requests.order_by()
-        .values("status")
+    # Per status and currency: amounts of different currencies are never added.
+    by_status: dict[str, list[dict]] = {}
+    for row in (
+        requests.order_by()
+        .values("status", "currency")
         .annotate(
             total=Coalesce(Sum(Coalesce("advance_amount", "requested_amount")), Decimal(0)),
             n=Count("pk"),
         )
-    }
+        .order_by("status", "currency")
+    ):
+        by_status.setdefault(row["status"], []).append(row)
     status_items = [
-        (
-            f"{label} ({by_status[value]['n']})",
-            by_status[value]["total"],
-            money(by_status[value]["total"]),
-        )
+        (f"{label} ({row['n']})", row["currency"], row["total"])
         for value, label in RequestStatus.choices
-        if value in by_status
+        for row in by_status.get(value, [])
     ]
     financed = list(requests.filter(status__in=FINANCED).order_by("maturity_date", "pk"))
     buckets = due_buckets(financed, today)
@@ -227,9 +260,9 @@ def portfolio(bank: Organization, today: date) -> dict:
             Bar(label, text, float(value / limit) if limit else 0.0, "brand")
             for label, value, text, limit in utilization
         ],
-        "by_status": bars(status_items),
+        "by_status": currency_bars(status_items),
         "buckets": buckets,
-        "due_bars": bars([(b["label"], b["total"], b["text"]) for b in buckets[1:4]], tone="warn"),
+        "due_bars": bucket_bars(buckets[1:4]),
         "overdue": buckets[0],
         "overdue_count": sum(1 for r in financed if r.status == RequestStatus.OVERDUE),
         "active_count": requests.filter(status__in=ACTIVE_STATUSES).count(),

@@ -398,7 +398,8 @@ ROLE_CASES = {
         [
             ("supplier", Role.VIEWER),
             ("supplier", Role.CHECKER),
-            ("core", Role.MAKER),
+            # Not the core's maker: a draft is not the core's to see (404, not 403).
+            ("core", Role.VIEWER),
             ("bank", Role.MAKER),
         ],
         ("supplier", Role.ADMIN),
@@ -749,16 +750,17 @@ def test_a_future_or_malformed_value_date_is_400(world):
 
 
 def test_actions_out_of_order_are_409(world):
-    draft = world.request("draft")
+    # Submitted, not a draft: a draft is its applicant's alone (the others get 404).
+    early = world.request("submitted")
     approve = refused(
         world.client("bank", Role.CHECKER),
-        f"/financing-requests/{draft.pk}/approve/",
+        f"/financing-requests/{early.pk}/approve/",
         {},
         status=409,
     )
     repay = refused(
         world.client("core", Role.MAKER),
-        f"/financing-requests/{draft.pk}/repayments/",
+        f"/financing-requests/{early.pk}/repayments/",
         {"amount": "1.00", "paid_on": today().isoformat()},
         status=409,
     )

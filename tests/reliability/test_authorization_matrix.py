@@ -228,7 +228,7 @@ EXPECTED: dict[tuple[str, str], Expect] = {
         "/api/v1/financing-requests/{draft}/submit/",
         kinds=ENTERPRISE,
         roles=(Role.MAKER, Role.ADMIN),
-        sees=("core", "supplier"),
+        sees=("supplier",),  # a draft is its applicant's alone
         acts=("supplier",),
     ),
     ("api:financing-request-withdraw", "post"): Expect(
@@ -626,7 +626,8 @@ PORTAL: dict[str, Page] = {
     "portal:request_submit": Page(
         "/portal/requests/{draft}/submit/",
         kinds=ENTERPRISES,
-        sees=("core", "supplier"),
+        # A draft is its applicant's alone: the core enterprise is not told it exists.
+        sees=("supplier",),
         may=policy.may_submit_request,
         obj="draft",
         post=CONFIRMED,
