@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.db.models import CharField, Exists, OuterRef, Value
 from django.db.models.functions import Cast, Concat
 from django.template.loader import render_to_string
@@ -18,7 +18,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from financing.models import Document, DocumentKind, FinancingRequest, Repayment, RequestStatus
-from scf_platform.business_events import business_event_record, business_transaction_begin
+from scf_platform.business_events import business_event_record, business_transaction
 from scf_platform.models import Organization
 from scf_platform.money import round_half_up
 from suppliers.models import Invoice
@@ -415,8 +415,7 @@ def document_issue(*, kind: str, subject: str) -> Document:
     )
     document.file.save(_file_name(kind, subject, digest), ContentFile(pdf), save=False)
     try:
-        with transaction.atomic():
-            business_transaction_begin()
+        with business_transaction():
             document.save()
             business_event_record(
                 kind="document.issued",

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from financing.models import DayCount, Product, Program, ProgramParticipant
-from scf_platform.business_events import business_event_record, business_transaction_begin
+from scf_platform.business_events import business_event_record, business_transaction
 from scf_platform.errors import NotPermitted
 from scf_platform.models import Organization, OrganizationKind
 from suppliers.models import LinkRole
@@ -58,8 +58,7 @@ def program_create(
         ]
     if errors:
         raise ValidationError(errors)
-    with transaction.atomic():
-        business_transaction_begin()
+    with business_transaction():
         program = Program.objects.create(
             bank=bank,
             core_enterprise=core_enterprise,

@@ -31,7 +31,7 @@ from financing.pricing import Quote, receivables_quote
 from scf_platform.business_events import (
     business_event_record,
     business_events_held,
-    business_transaction_begin,
+    business_transaction,
 )
 from scf_platform.celery import app
 from scf_platform.clock import business_today
@@ -62,7 +62,7 @@ TRANSITIONS: dict[str, set[str]] = {
 
 
 def _locked(request_id: int) -> FinancingRequest:
-    business_transaction_begin()
+    """The request, locked, in the caller's business_transaction()."""
     # The join locks the program row too. NO KEY UPDATE, not UPDATE: a plain FOR UPDATE also
     # blocks the foreign-key checks (FOR KEY SHARE, deferred to COMMIT) of every transaction that
     # inserts a row pointing at the program, and with the ledger's head lock taken in between,
@@ -314,8 +314,7 @@ def financing_request_create(
         raise AlreadyFinanced(
             _("Already financed in another request: %(n)s.") % {"n": ", ".join(sorted(held))}
         )
-    with transaction.atomic():
-        business_transaction_begin()
+    with business_transaction():
         request = FinancingRequest.objects.create(
             product=product,
             program=program,
@@ -345,7 +344,7 @@ def financing_request_create(
 
 def financing_request_submit(*, request_id: int, applicant: Organization, actor):
     """Hold the collateral (the database decides races) and queue screening."""
-    with transaction.atomic():
+    with business_transaction():
         request = _locked(request_id)
         if request.applicant_id != applicant.pk:
             raise NotPermitted(_("Only the applicant submits its request."))
@@ -523,8 +522,7 @@ def financing_request_screen(*, request_id: int) -> FinancingRequest:
     request = FinancingRequest.objects.get(pk=request_id)
     if request.status != S.SUBMITTED:
         return request
-    with transaction.atomic():
-        business_transaction_begin()
+    with business_transaction():
         batch = _claim_for_screening(request_id, request.applicant_id)
         if batch:
             _screen_batch(batch)
@@ -677,7 +675,7 @@ def _not_the_preparer(request: FinancingRequest, actor) -> None:
 def financing_request_approve(*, request_id: int, bank: Organization, actor, comment: str = ""):
     """A bank checker approves; above the program's threshold the first approval is recorded
     and a second, different checker's moves the request to approved."""
-    with transaction.atomic():
+    with business_transaction():
         request = _locked(request_id)
         if request.bank_id != bank.pk:
             raise NotPermitted(_("Only the request's bank decides on it."))
@@ -734,7 +732,7 @@ def financing_request_reject(*, request_id: int, bank: Organization, actor, reas
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": [_("Say why the request is rejected.")]})
-    with transaction.atomic():
+    with business_transaction():
         request = _locked(request_id)
         if request.bank_id != bank.pk:
             raise NotPermitted(_("Only the request's bank decides on it."))
@@ -761,7 +759,7 @@ def financing_request_reject(*, request_id: int, bank: Organization, actor, reas
 
 
 def financing_request_withdraw(*, request_id: int, applicant: Organization, actor):
-    with transaction.atomic():
+    with business_transaction():
         request = _locked(request_id)
         if request.applicant_id != applicant.pk:
             raise NotPermitted(_("Only the applicant withdraws its request."))
@@ -781,7 +779,7 @@ def financing_request_disburse(
     *, request_id: int, bank: Organization, actor, value_date: date | None = None
 ):
     """Pay the net proceeds; the value date fixes the quote."""
-    with transaction.atomic():
+    with business_transaction():
         request = _locked(request_id)
         if request.bank_id != bank.pk:
             raise NotPermitted(_("Only the request's bank disburses."))
@@ -877,7 +875,7 @@ def financing_request_repay(
     principal repaid frees the limit; nothing left owing settles the request."""
     if amount <= 0 or amount.as_tuple().exponent < -2:
         raise ValidationError({"amount": [_("A positive amount with at most two decimals.")]})
-    with transaction.atomic():
+    with business_transaction():
         request = _locked(request_id)
         if payer.pk != request.core_enterprise_id:
             raise NotPermitted(_("The core enterprise repays a receivables financing."))
@@ -978,7 +976,7 @@ def financing_request_default(*, request_id: int, bank: Organization, actor, rea
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": [_("Say why the request is declared in default.")]})
-    with transaction.atomic():
+    with business_transaction():
         request = _locked(request_id)
         if request.bank_id != bank.pk:
             raise NotPermitted(_("Only the request's bank declares a default."))
@@ -1012,13 +1010,13 @@ def requests_mark_overdue(*, today: date | None = None) -> int:
         .values_list("pk", flat=True)
     )
     for request_id in overdue_ids:
-        with transaction.atomic():
+        with business_transaction():
             _accrue_late_interest(_locked(request_id), today)
     return moved
 
 
 def _mark_overdue(request_id: int) -> bool:
-    with transaction.atomic():
+    with business_transaction():
         request = _locked(request_id)
         if request.status != S.DISBURSED:
             return False
