@@ -47,6 +47,11 @@ class FinancingConfig(AppConfig):
             "financing_invoice_held_by_current_bank(suppliers_invoice.id)",
             functions_sql=INVOICE_HELD_BY_CURRENT_BANK_SQL,
         )
+        # And their events: the bank that disburses against an invoice writes its `financed`.
+        register_visibility(
+            "suppliers.InvoiceEvent",
+            "financing_invoice_held_by_current_bank(suppliers_invoiceevent.invoice_id)",
+        )
         # Confirmations, approvals, disbursements and settlements issue their documents.
         business_event.connect(document_queue_on_event, dispatch_uid="financing_documents")
         business_events.connect(documents_queue_on_events, dispatch_uid="financing_documents")

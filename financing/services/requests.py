@@ -40,6 +40,7 @@ from scf_platform.models import Organization, Role
 from scf_platform.money import interest, round_half_up
 from scf_platform.notifications import Notice, notify, notify_many
 from suppliers.models import Invoice, InvoiceStatus
+from suppliers.services import invoices_mark_financed, invoices_mark_paid
 
 SCREEN_TASK = "financing.tasks.screen_request"
 
@@ -460,13 +461,8 @@ def _screening_checks(
         maturity_date=max((hold.invoice.due_date for hold in holds), default=today),
         value_date=today,
     )
-    max_advance = round_half_up(invoice_total * program.advance_rate)
-    _check(
-        checks,
-        "amount_within_advance",
-        request.requested_amount <= max_advance,
-        _("The amount is within the advance (%(a)s).") % {"a": max_advance},
-    )
+    # No check of the requested amount against the advance: the quote's advance is
+    # min(requested, cap) (API.md), and the request is screened and funded at it.
     return checks, quote
 
 
@@ -821,9 +817,12 @@ def financing_request_disburse(
                 "disbursed_at": timezone.now(),
             },
         )
-        Invoice.objects.filter(
-            pk__in=request.holds.filter(active=True).values("invoice_id")
-        ).update(status=InvoiceStatus.FINANCED)
+        invoices_mark_financed(
+            invoice_ids=request.holds.filter(active=True).values_list("invoice_id", flat=True),
+            actor=actor,
+            actor_organization=bank,
+            reference=f"request:{request.pk}",
+        )
         _tell(
             request,
             request.applicant,
@@ -959,8 +958,12 @@ def financing_request_repay(
 
 
 def _settle(request: FinancingRequest, *, actor, organization) -> None:
-    invoice_ids = list(request.holds.filter(active=True).values_list("invoice_id", flat=True))
-    Invoice.objects.filter(pk__in=invoice_ids).update(status=InvoiceStatus.PAID)
+    invoices_mark_paid(
+        invoice_ids=request.holds.filter(active=True).values_list("invoice_id", flat=True),
+        actor=actor,
+        actor_organization=organization,
+        reference=f"request:{request.pk}",
+    )
     _release_limit(request, request.reserved_amount)
     _release_collateral(request)
     _move(

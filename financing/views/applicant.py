@@ -53,7 +53,7 @@ def preview_quote(form: ApplyForm, today) -> Quote:
 
 
 def _cap_note(form: ApplyForm, quote: Quote) -> str:
-    """Screening refuses more than the advance: say so while the applicant is choosing."""
+    """More than the advance is lent at the advance: say so while the applicant is choosing."""
     requested = form.cleaned_data.get("requested_amount")
     if requested and requested > quote.advance_amount:
         return _(

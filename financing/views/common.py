@@ -29,6 +29,7 @@ CHECK_LABELS = {
     "invoice_of_core_enterprise": _("The invoice is owed by the core enterprise"),
     "invoice_not_past_due": _("The invoice is not past due"),
     "invoice_within_tenor": _("The invoice falls due within the maximum tenor"),
+    # Recorded by screenings before a request above its advance was lent at the advance.
     "amount_within_advance": _("The amount is within the advance"),
     "program_limit": _("The program's available limit covers the advance"),
     "sub_limit": _("The applicant's sub-limit covers the advance"),

@@ -86,7 +86,8 @@ def test_screening_rejects_with_every_reason():
     request = submitted(chain, [invoice], "95000.00")
     assert request.status == RequestStatus.REJECTED
     failed = {c["code"] for c in request.screening["checks"] if not c["passed"]}
-    assert failed == {"invoice_within_tenor", "amount_within_advance"}
+    # Above the advance is no reason: it is screened at the cap (the quote's advance).
+    assert failed == {"invoice_within_tenor"}
     # Rejected: the invoice is free again.
     again = svc.financing_request_create(
         applicant=chain.supplier,
