@@ -139,7 +139,7 @@ def _missing(subject: str):
 
 def _invoice_rows(request: FinancingRequest) -> tuple[list[dict], Decimal]:
     invoices = list(
-        Invoice.objects.filter(holds__request=request)
+        Invoice.objects.filter(receivable_holds__request=request)
         .select_related("buyer")
         .order_by("due_date", "number", "pk")
     )

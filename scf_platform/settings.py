@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "scf_platform",
     "suppliers",
     "financing",
+    "financing.products.receivables",
     "ledger",
     "telemetry",
 ]

@@ -15,7 +15,8 @@ from financing.models import (
     RequestEvent,
 )
 from financing.selectors import waiting_seconds
-from financing.services.requests import amount_outstanding, approvals_needed, request_quote
+from financing.services.decisions import approvals_needed
+from financing.services.money import amount_outstanding, request_quote
 from scf_platform.models import Organization
 from suppliers.api.fields import MAX_ID, MoneyField, VisibleRelatedField
 from suppliers.models import LinkRole
@@ -192,7 +193,7 @@ class CollateralSerializer(serializers.Serializer):
 class FinancingRequestSerializer(serializers.ModelSerializer):
     requested_amount = MoneyField(read_only=True)
     invoices = serializers.SerializerMethodField()
-    collateral = CollateralSerializer(source="holds", many=True, read_only=True)
+    collateral = CollateralSerializer(source="receivable_holds", many=True, read_only=True)
     quote = serializers.SerializerMethodField()
     outstanding = serializers.SerializerMethodField()
     principal_outstanding = MoneyField(read_only=True)
@@ -237,7 +238,7 @@ class FinancingRequestSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
     def get_invoices(self, request: FinancingRequest) -> list[int]:
-        return sorted(hold.invoice_id for hold in request.holds.all())
+        return sorted(hold.invoice_id for hold in request.receivable_holds.all())
 
     @extend_schema_field(QuoteSerializer(allow_null=True))
     def get_quote(self, request: FinancingRequest) -> dict | None:

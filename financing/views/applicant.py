@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from financing.forms import ApplyForm
 from financing.models import Product, ProgramParticipant
 from financing.pricing import Quote, receivables_quote
-from financing.services.requests import (
+from financing.services.drafting import (
     financing_request_create,
     financing_request_submit,
     financing_request_withdraw,

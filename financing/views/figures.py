@@ -16,7 +16,7 @@ from financing.models import (
     ProgramParticipant,
     RequestStatus,
 )
-from financing.services.requests import amount_outstanding
+from financing.services.money import amount_outstanding
 from scf_platform.models import Organization
 from suppliers.models import Invoice, InvoiceStatus
 from suppliers.views import money
@@ -105,7 +105,7 @@ def sme_figures(organization: Organization, today: date) -> dict:
         "due_count": due_soon.count(),
         "awaiting_confirmation": invoices.filter(status=InvoiceStatus.UPLOADED).count(),
         "confirmed_unfinanced": invoices.filter(status=InvoiceStatus.CONFIRMED)
-        .exclude(holds__active=True)
+        .exclude(receivable_holds__active=True)
         .count(),
         "limits": participation_limits(organization),
     }

@@ -7,7 +7,7 @@ import pytest
 from django.db import transaction
 
 from financing.models import RequestStatus
-from financing.services import requests as svc
+from financing.services import decisions, money
 from ledger.models import LedgerEntry
 from suppliers.models import InvoiceEvent, InvoiceStatus
 from tests.financing.factories import make_chain, today
@@ -27,8 +27,10 @@ def test_a_request_above_its_advance_is_screened_and_funded_at_the_cap():
     assert request.reserved_amount == Decimal("80000.00")
     chain.program.refresh_from_db()
     assert chain.program.utilized == Decimal("80000.00")
-    svc.financing_request_approve(request_id=request.pk, bank=chain.bank, actor=chain.bank_checker)
-    svc.financing_request_disburse(request_id=request.pk, bank=chain.bank, actor=chain.bank_maker)
+    decisions.financing_request_approve(
+        request_id=request.pk, bank=chain.bank, actor=chain.bank_checker
+    )
+    money.financing_request_disburse(request_id=request.pk, bank=chain.bank, actor=chain.bank_maker)
     request.refresh_from_db()
     # 80000 x 0.0435 x 90 / 360 = 870.00
     assert (request.advance_amount, request.discount_amount, request.net_proceeds) == (
@@ -52,8 +54,10 @@ def test_disbursement_and_settlement_write_the_invoices_events_and_leaves():
     a = chain.invoice("60000.00", days=90)
     b = chain.invoice("40000.00", days=60)
     request = submitted(chain, [a, b], "90000.00")
-    svc.financing_request_approve(request_id=request.pk, bank=chain.bank, actor=chain.bank_checker)
-    svc.financing_request_disburse(request_id=request.pk, bank=chain.bank, actor=chain.bank_maker)
+    decisions.financing_request_approve(
+        request_id=request.pk, bank=chain.bank, actor=chain.bank_checker
+    )
+    money.financing_request_disburse(request_id=request.pk, bank=chain.bank, actor=chain.bank_maker)
     for invoice in (a, b):
         invoice.refresh_from_db()
         assert invoice.status == InvoiceStatus.FINANCED
@@ -65,7 +69,7 @@ def test_disbursement_and_settlement_write_the_invoices_events_and_leaves():
         chain.bank,
     )
     assert event.details == {"reference": f"request:{request.pk}"}
-    svc.financing_request_repay(
+    money.financing_request_repay(
         request_id=request.pk,
         payer=chain.core,
         actor=chain.core_maker,
@@ -82,13 +86,15 @@ def test_a_disbursement_rolled_back_leaves_neither_event_nor_leaf():
     chain = make_chain()
     invoice = chain.invoice("100000.00", days=90)
     request = submitted(chain, [invoice], "90000.00")
-    svc.financing_request_approve(request_id=request.pk, bank=chain.bank, actor=chain.bank_checker)
+    decisions.financing_request_approve(
+        request_id=request.pk, bank=chain.bank, actor=chain.bank_checker
+    )
 
     class Undone(Exception):
         pass
 
     with pytest.raises(Undone), transaction.atomic():
-        svc.financing_request_disburse(
+        money.financing_request_disburse(
             request_id=request.pk, bank=chain.bank, actor=chain.bank_maker
         )
         # Inside the transaction, both are there, with the status.
