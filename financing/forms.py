@@ -14,6 +14,7 @@ from financing.models import (
     RequestStatus,
 )
 from financing.products.receivables.selectors import financeable_invoices
+from financing.products.registry import product_choices
 from scf_platform.models import Organization, OrganizationKind
 from suppliers.forms import DateInput, currency_choices
 from suppliers.models import Invoice, LinkRole
@@ -154,7 +155,7 @@ class ProgramForm(forms.Form):
     )
     products = forms.MultipleChoiceField(
         label=_("Products"),
-        choices=Product.choices,
+        choices=product_choices,
         initial=[Product.RECEIVABLES],
         widget=forms.CheckboxSelectMultiple,
     )

@@ -6,7 +6,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from financing.models import DayCount, Product, Program, ProgramParticipant
+from financing.models import DayCount, Program, ProgramParticipant
+from financing.products.registry import product_codes
 from scf_platform.business_events import business_event_record, business_transaction
 from scf_platform.errors import NotPermitted
 from scf_platform.models import Organization, OrganizationKind
@@ -51,10 +52,12 @@ def program_create(
         errors["max_tenor_days"] = [_("The maximum tenor is at least one day.")]
     if dual_approval_threshold < 0:
         errors["dual_approval_threshold"] = [_("The threshold cannot be negative.")]
-    unknown = [p for p in products if p not in Product.values]
+    # Only the products that exist (the registry): a program offering one not built yet would
+    # take requests nothing can screen.
+    unknown = [p for p in products if p not in product_codes()]
     if not products or unknown:
         errors["products"] = [
-            _("Name at least one product of: %(p)s.") % {"p": ", ".join(Product.values)}
+            _("Name at least one product of: %(p)s.") % {"p": ", ".join(product_codes())}
         ]
     if errors:
         raise ValidationError(errors)

@@ -4,14 +4,16 @@ statuses, which financing asks suppliers to change (defect 3)."""
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from financing.models import RequestStatus
-from financing.services import decisions, money
+from financing.services import decisions, drafting, money
 from ledger.models import LedgerEntry
 from suppliers.models import InvoiceEvent, InvoiceStatus
 from tests.financing.factories import make_chain, today
 from tests.financing.factories import submit_request as submitted
+from tests.portal.conftest import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -105,3 +107,51 @@ def test_a_disbursement_rolled_back_leaves_neither_event_nor_leaf():
     invoice.refresh_from_db()
     assert invoice.status == InvoiceStatus.CONFIRMED
     assert _trail(invoice, InvoiceStatus.FINANCED) == (0, 0)
+
+
+def test_one_financeable_rule_for_the_apply_page_drafting_and_screening():
+    """An invoice falling due after the program's tenor: the apply page does not offer it, a
+    draft naming it is refused with the rule's words, and screening records the same rule."""
+    chain = make_chain(max_tenor_days=60)
+    within = chain.invoice("1000.00", days=30, number="WITHIN-1")
+    beyond = chain.invoice("1000.00", days=90, number="BEYOND-1")
+    page = client_for(chain.supplier_maker).get("/portal/apply/").content.decode()
+    assert f'name="invoices" value="{within.pk}"' in page
+    assert "BEYOND-1" not in page
+    with pytest.raises(ValidationError) as refused:
+        drafting.financing_request_create(
+            applicant=chain.supplier,
+            actor=chain.supplier_maker,
+            product="receivables",
+            program=chain.program,
+            requested_amount=Decimal("900.00"),
+            invoices=[within.pk, beyond.pk],
+        )
+    assert refused.value.message_dict == {
+        "invoices": ["Invoice BEYOND-1 falls due after the program's 60 days."]
+    }
+    request = submitted(chain, [within], "900.00")
+    codes = [c["code"] for c in request.screening["checks"]]
+    assert {
+        "invoice_confirmed",
+        "invoice_of_core_enterprise",
+        "invoice_in_program_currency",
+        "invoice_not_past_due",
+        "invoice_within_tenor",
+    } <= set(codes)
+
+
+def test_the_apply_page_previews_the_quote_screening_gives():
+    chain = make_chain(advance_rate="0.80")
+    invoice = chain.invoice("100000.00", days=90)
+    params = {
+        "program": chain.program.pk,
+        "invoices": invoice.pk,
+        "requested_amount": "95000.00",
+        "recalculate": "1",
+    }
+    page = client_for(chain.supplier_maker).get("/portal/apply/", params).content.decode()
+    assert "80,000.00" in page and "870.00" in page
+    request = submitted(chain, [invoice], "95000.00")
+    assert request.screening["quote"]["advance_amount"] == "80000.00"
+    assert request.screening["quote"]["discount_amount"] == "870.00"

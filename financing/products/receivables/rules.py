@@ -83,20 +83,21 @@ def is_financeable(
 def quote(
     *,
     program: Program,
-    requested_amount: Decimal,
+    requested_amount: Decimal | None,
     invoices: Iterable[Invoice],
     value_date: date,
 ) -> Quote | None:
     """The receivables quote of `invoices` in `program` (API.md): the advance is
-    min(requested, round(total x advance rate)), priced to the latest due date. None without
-    invoices. The one place that feeds the formula: screening, disbursement, the API and the
-    apply page's preview all ask here."""
+    min(requested, round(total x advance rate)), priced to the latest due date; with no amount
+    requested, the whole advance. None without invoices. The one place that feeds the formula:
+    screening, disbursement, the API and the apply page's preview all ask here."""
     invoices = list(invoices)
     if not invoices:
         return None
+    total = sum((invoice.amount for invoice in invoices), Decimal(0))
     return receivables_quote(
-        requested_amount=requested_amount,
-        invoice_total=sum((invoice.amount for invoice in invoices), Decimal(0)),
+        requested_amount=total if requested_amount is None else requested_amount,
+        invoice_total=total,
         advance_rate=program.advance_rate,
         annual_rate=program.annual_rate,
         day_count=program.day_count,
