@@ -81,7 +81,7 @@ class FinancingProduct:
         raise NotImplementedError
 
     # Money -------------------------------------------------------------------------------------
-    def payee_id(self, request: "FinancingRequest") -> int:
+    def payee(self, request: "FinancingRequest") -> "Organization":
         """Who is paid the proceeds."""
         raise NotImplementedError
 

@@ -99,7 +99,7 @@ def financing_request_disburse(
         _product(request).on_disbursed(request=request, actor=actor, organization=bank)
         _tell(
             request,
-            request.applicant,
+            _product(request).payee(request),
             subject=lambda: _("%(a)s %(c)s was disbursed to you")
             % {"a": quote.net_proceeds, "c": request.currency},
         )

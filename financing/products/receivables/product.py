@@ -164,8 +164,8 @@ class Receivables(FinancingProduct):
         )
 
     # Money -------------------------------------------------------------------------------------
-    def payee_id(self, request: FinancingRequest) -> int:
-        return request.applicant_id
+    def payee(self, request: FinancingRequest) -> Organization:
+        return request.applicant
 
     def repayer_id(self, request: FinancingRequest) -> int:
         return request.core_enterprise_id
