@@ -189,9 +189,10 @@ def demo_deals_load() -> bool:
             "2000000.00",
         )
         deals.approve(four_eyes, "bank_checker")
-        # rejected at screening (beyond the express program's 90-day tenor) and by the bank
+        # rejected at screening (its advance, 2,400,000.00, is above supplier2's sub-limit of
+        # 2,000,000.00 in the express program) and by the bank
         deals.request(
-            express, "supplier2", [invoice("supplier2", "300000.00", 2, 150)], "240000.00"
+            express, "supplier2", [invoice("supplier2", "3000000.00", 2, 60)], "2400000.00"
         )
         by_bank = deals.request(
             main, "supplier1", [invoice("supplier1", "66000.00", 4, 64)], "59400.00"
