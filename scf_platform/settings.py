@@ -197,6 +197,8 @@ SPECTACULAR_SETTINGS = {
         "RoleEnum": "scf_platform.models.Role",
         "LinkRoleEnum": "suppliers.models.LinkRole",
         "ProductEnum": "financing.models.Product",
+        # What a program may offer and a request may be made for: the products that exist.
+        "RegisteredProductEnum": "financing.products.registry.PRODUCT_CHOICES",
         "OrganizationKindEnum": "scf_platform.models.OrganizationKind",
     },
 }

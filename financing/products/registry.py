@@ -11,6 +11,10 @@ PRODUCTS: dict[str, FinancingProduct] = {
 }
 
 
+# (code, label) of the registered products, for forms and serializers.
+PRODUCT_CHOICES: list[tuple[str, str]] = [(code, Product(code).label) for code in PRODUCTS]
+
+
 def product_for(code: str) -> FinancingProduct:
     """The registered product of `code`; KeyError for one that is not."""
     return PRODUCTS[code]
@@ -21,5 +25,4 @@ def product_codes() -> list[str]:
 
 
 def product_choices() -> list[tuple[str, str]]:
-    """(code, label) of the registered products, for forms and serializers."""
-    return [(code, Product(code).label) for code in PRODUCTS]
+    return list(PRODUCT_CHOICES)

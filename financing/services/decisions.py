@@ -5,10 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from financing.models import (
-    Approval,
-    FinancingRequest,
-)
+from financing.models import Approval, FinancingRequest
 from financing.models import RequestStatus as S
 from financing.services.transitions import (
     _event,
@@ -18,9 +15,7 @@ from financing.services.transitions import (
     _release_limit,
     _tell,
 )
-from scf_platform.business_events import (
-    business_transaction,
-)
+from scf_platform.business_events import business_transaction
 from scf_platform.errors import IllegalTransition, NotPermitted
 from scf_platform.models import Organization, Role
 

@@ -8,10 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from financing.models import (
-    FinancingRequest,
-    Program,
-)
+from financing.models import FinancingRequest, Program
 from financing.models import RequestStatus as S
 from financing.products.registry import product_codes, product_for
 from financing.services.screening import _queue_screening
@@ -25,10 +22,7 @@ from financing.services.transitions import (
     _tell,
     request_payload,
 )
-from scf_platform.business_events import (
-    business_event_record,
-    business_transaction,
-)
+from scf_platform.business_events import business_event_record, business_transaction
 from scf_platform.clock import business_today
 from scf_platform.errors import IllegalTransition, NotPermitted
 from scf_platform.models import Organization

@@ -8,10 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from financing.models import (
-    FinancingRequest,
-    Repayment,
-)
+from financing.models import FinancingRequest, Repayment
 from financing.models import RequestStatus as S
 from financing.pricing import Quote
 from financing.services.transitions import (
@@ -23,10 +20,7 @@ from financing.services.transitions import (
     _release_limit,
     _tell,
 )
-from scf_platform.business_events import (
-    business_event_record,
-    business_transaction,
-)
+from scf_platform.business_events import business_event_record, business_transaction
 from scf_platform.clock import business_today
 from scf_platform.errors import DomainError, IllegalTransition, NotPermitted
 from scf_platform.models import Organization

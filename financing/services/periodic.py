@@ -7,9 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from financing.models import (
-    FinancingRequest,
-)
+from financing.models import FinancingRequest
 from financing.models import RequestStatus as S
 from financing.services.money import _accrue_late_interest, amount_outstanding
 from financing.services.screening import _queue_screening
@@ -18,9 +16,7 @@ from financing.services.transitions import (
     _move,
     _tell,
 )
-from scf_platform.business_events import (
-    business_transaction,
-)
+from scf_platform.business_events import business_transaction
 from scf_platform.clock import business_today
 from scf_platform.models import Role
 

@@ -29,10 +29,7 @@ from financing.services.transitions import (
     _request_link,
     _transition,
 )
-from scf_platform.business_events import (
-    business_events_held,
-    business_transaction,
-)
+from scf_platform.business_events import business_events_held, business_transaction
 from scf_platform.celery import app
 from scf_platform.clock import business_today
 from scf_platform.models import Role

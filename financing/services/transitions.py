@@ -18,9 +18,7 @@ from financing.models import (
 from financing.models import RequestStatus as S
 from financing.products.base import FinancingProduct
 from financing.products.registry import product_for
-from scf_platform.business_events import (
-    business_event_record,
-)
+from scf_platform.business_events import business_event_record
 from scf_platform.errors import IllegalTransition
 from scf_platform.models import Organization
 from scf_platform.notifications import notify
