@@ -85,7 +85,7 @@ class FinancingProduct:
         """Who is paid the proceeds."""
         raise NotImplementedError
 
-    def repayer_id(self, request: "FinancingRequest") -> int:
+    def repayer(self, request: "FinancingRequest") -> "Organization":
         """Who repays."""
         raise NotImplementedError
 

@@ -99,7 +99,7 @@ def financing_request_disburse(
         )
         _tell(
             request,
-            request.core_enterprise,
+            _product(request).repayer(request),
             subject=lambda: _("You owe %(a)s %(c)s to %(b)s on %(d)s")
             % {
                 "a": quote.advance_amount,
@@ -138,13 +138,14 @@ def amount_outstanding(request: FinancingRequest) -> Decimal:
 def financing_request_repay(
     *, request_id: int, payer: Organization, actor, amount: Decimal, paid_on: date
 ) -> Repayment:
-    """The core enterprise pays, fully or in parts: late interest first, then principal; the
-    principal repaid frees the limit; nothing left owing settles the request."""
+    """The party that repays (its product says who: for receivables, the core enterprise) pays,
+    fully or in parts: late interest first, then principal; the principal repaid frees the
+    limit; nothing left owing settles the request."""
     if amount <= 0 or amount.as_tuple().exponent < -2:
         raise ValidationError({"amount": [_("A positive amount with at most two decimals.")]})
     with business_transaction():
         request = _locked(request_id)
-        if payer.pk != _product(request).repayer_id(request):
+        if payer.pk != _product(request).repayer(request).pk:
             raise NotPermitted(
                 _("Only the party that repays this financing records its repayment.")
             )

@@ -167,8 +167,8 @@ class Receivables(FinancingProduct):
     def payee(self, request: FinancingRequest) -> Organization:
         return request.applicant
 
-    def repayer_id(self, request: FinancingRequest) -> int:
-        return request.core_enterprise_id
+    def repayer(self, request: FinancingRequest) -> Organization:
+        return request.core_enterprise
 
     def _held_invoice_ids(self, request: FinancingRequest) -> list[int]:
         return list(
