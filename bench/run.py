@@ -360,7 +360,7 @@ WHERE i.number LIKE %(like)s AND abs(hashint8(i.id)) %% %(every)s = 0
 """
 
 FILL_HOLDS = """
-INSERT INTO financing_collateralhold (request_id, invoice_id, applicant_id, bank_id,
+INSERT INTO receivables_receivablehold (request_id, invoice_id, applicant_id, bank_id,
     core_enterprise_id, active, held_at)
 SELECT r.id, (r.screening->>'bench_invoice')::bigint, r.applicant_id, r.bank_id,
     r.core_enterprise_id, true, r.submitted_at
@@ -733,7 +733,7 @@ def prepare_submitted(world: World, count: int) -> list[tuple[list, dict, dict]]
     """`count` requests submitted through the services, each against its own confirmed invoice;
     the screening tasks they queue are kept back, to be sent when the clock runs."""
     from financing.models import Program
-    from financing.services import requests as workflow
+    from financing.services import drafting, screening
     from scf_platform.models import Organization
     from scf_platform.tenancy import Scope, scope_activated
     from suppliers.models import Invoice
@@ -753,9 +753,9 @@ def prepare_submitted(world: World, count: int) -> list[tuple[list, dict, dict]]
             },
         )
     kept: list[tuple[list, dict, dict]] = []
-    original = workflow.app.send_task
+    original = screening.app.send_task
     # Kept with the options the platform sends them with; the no-op tasks get the same.
-    workflow.app.send_task = lambda name, args=None, kwargs=None, **options: kept.append(
+    screening.app.send_task = lambda name, args=None, kwargs=None, **options: kept.append(
         (args, kwargs, options)
     )
     try:
@@ -770,7 +770,7 @@ def prepare_submitted(world: World, count: int) -> list[tuple[list, dict, dict]]
             )
         for invoice_id, amount in invoices:
             with scope_activated(Scope(organization_id=supplier, user_id=maker.pk)):
-                request = workflow.financing_request_create(
+                request = drafting.financing_request_create(
                     applicant=applicant,
                     actor=maker,
                     product="receivables",
@@ -779,11 +779,11 @@ def prepare_submitted(world: World, count: int) -> list[tuple[list, dict, dict]]
                     invoices=[invoice_id],
                 )
             with scope_activated(Scope(organization_id=supplier, user_id=maker.pk)):
-                workflow.financing_request_submit(
+                drafting.financing_request_submit(
                     request_id=request.pk, applicant=applicant, actor=maker
                 )
     finally:
-        workflow.app.send_task = original
+        screening.app.send_task = original
     assert len(kept) == count, (len(kept), count)
     return kept
 
@@ -809,7 +809,7 @@ def screening_item(world: World, args) -> Item:
     from django.db.models import Count
 
     from financing.models import FinancingRequest, RequestStatus
-    from financing.services.requests import SCREEN_TASK
+    from financing.services.screening import SCREEN_TASK
     from scf_platform.tenancy import Scope, scope_activated
 
     say(f"3. Screening pipeline: {args.screen} requests vs {args.screen} no-op tasks, x2 rounds")

@@ -5,7 +5,7 @@ ledger holds it), in the transaction that stores it."""
 import hashlib
 
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.safestring import mark_safe
@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from documents.models import Document, DocumentParty
 from documents.registry import Draft, UnknownSubject, document_kind, subject_parse
-from scf_platform.business_events import business_event_record, business_transaction_begin
+from scf_platform.business_events import business_event_record, business_transaction
 
 
 def _css_string(text: str) -> str:
@@ -115,8 +115,7 @@ def document_issue(*, kind: str, subject: str) -> Document:
     for role, organization in draft.parties.items():
         parties.setdefault(organization.pk, role)
     try:
-        with transaction.atomic():
-            business_transaction_begin()
+        with business_transaction():
             document.save()
             DocumentParty.objects.bulk_create(
                 DocumentParty(document=document, organization_id=organization_id, role=role)

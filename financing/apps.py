@@ -2,33 +2,6 @@
 
 from django.apps import AppConfig
 
-# Whether the acting organization is the bank of a request that holds the invoice. A PL/pgSQL
-# function, not an EXISTS in the policy: PostgreSQL plans a policy's subquery for every mention
-# of the table in every statement (four for a page of the invoice list, most of what the policy
-# cost), a function's query once a session and only when the policy gets that far (never for
-# the seller or the buyer). It reads the holds as the caller, under their own policy, as the
-# subquery did. Parallel restricted and costed as a query, like the subquery: the planner then
-# still reads a page through the list's index in order and counts from the index alone, where
-# a cheap-looking policy had it fetch every invoice of the organization from the table.
-# Its names are resolved when it runs, not when the policy is made: they are schema-qualified,
-# and pg_temp comes last, so that a session's temporary table of the same name cannot stand in
-# for the holds (PostgreSQL searches pg_temp first unless told otherwise).
-INVOICE_HELD_BY_CURRENT_BANK_SQL = """
-CREATE OR REPLACE FUNCTION financing_invoice_held_by_current_bank(held_invoice_id bigint)
-    RETURNS boolean
-    LANGUAGE plpgsql STABLE PARALLEL RESTRICTED COST 1000
-    SET search_path = pg_catalog, public, pg_temp
-    AS $$
-BEGIN
-    RETURN EXISTS (
-        SELECT 1 FROM public.financing_collateralhold h
-        WHERE h.invoice_id = held_invoice_id AND h.bank_id = public.scf_current_organization()
-            AND h.held_at IS NOT NULL
-    );
-END
-$$;
-"""
-
 
 class FinancingConfig(AppConfig):
     name = "financing"
@@ -38,15 +11,7 @@ class FinancingConfig(AppConfig):
         from financing.documents import documents_register
         from financing.selectors import program_counterparty_ids
         from scf_platform.models import register_counterparties
-        from scf_platform.rls import register_visibility
 
         register_counterparties(program_counterparty_ids)
-        # A bank sees the invoices held as collateral in its requests (once submitted: a
-        # draft's invoices are its applicant's business).
-        register_visibility(
-            "suppliers.Invoice",
-            "financing_invoice_held_by_current_bank(suppliers_invoice.id)",
-            functions_sql=INVOICE_HELD_BY_CURRENT_BANK_SQL,
-        )
         # Confirmations, approvals, disbursements and settlements issue their documents.
         documents_register()

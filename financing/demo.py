@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from financing.models import FinancingRequest, Program
-from financing.services import requests as workflow
+from financing.services import decisions, drafting, money, periodic, screening
 from financing.services.programs import participant_add, program_create
 from scf_platform.clock import business_day, business_today
 from scf_platform.demo import demo_organization
@@ -56,7 +56,7 @@ class DemoDeals:
     def request(self, program, supplier: str, invoices, amount: str, *, submit=True):
         applicant = self.suppliers[supplier]
         maker = _user(f"{supplier}_maker")
-        request = workflow.financing_request_create(
+        request = drafting.financing_request_create(
             applicant=applicant,
             actor=maker,
             product="receivables",
@@ -66,26 +66,26 @@ class DemoDeals:
         )
         if submit:
             with transaction.atomic():
-                workflow.financing_request_submit(
+                drafting.financing_request_submit(
                     request_id=request.pk, applicant=applicant, actor=maker
                 )
             # Screened here, not by the worker: the demo must be complete when the load ends.
-            workflow.financing_request_screen(request_id=request.pk)
+            screening.financing_request_screen(request_id=request.pk)
         return FinancingRequest.objects.get(pk=request.pk)
 
     def approve(self, request, *checkers):
         for checker in checkers or ("bank_checker",):
-            workflow.financing_request_approve(
+            decisions.financing_request_approve(
                 request_id=request.pk, bank=self.bank, actor=_user(checker), comment="Demo approval"
             )
 
     def disburse(self, request, value_date=None):
-        workflow.financing_request_disburse(
+        money.financing_request_disburse(
             request_id=request.pk, bank=self.bank, actor=_user("bank_maker"), value_date=value_date
         )
 
     def repay(self, request, amount: str, paid_on: date):
-        workflow.financing_request_repay(
+        money.financing_request_repay(
             request_id=request.pk,
             payer=self.core,
             actor=_user("core_maker"),
@@ -189,14 +189,15 @@ def demo_deals_load() -> bool:
             "2000000.00",
         )
         deals.approve(four_eyes, "bank_checker")
-        # rejected at screening (beyond the express program's 90-day tenor) and by the bank
+        # rejected at screening (its advance, 2,400,000.00, is above supplier2's sub-limit of
+        # 2,000,000.00 in the express program) and by the bank
         deals.request(
-            express, "supplier2", [invoice("supplier2", "300000.00", 2, 150)], "240000.00"
+            express, "supplier2", [invoice("supplier2", "3000000.00", 2, 60)], "2400000.00"
         )
         by_bank = deals.request(
             main, "supplier1", [invoice("supplier1", "66000.00", 4, 64)], "59400.00"
         )
-        workflow.financing_request_reject(
+        decisions.financing_request_reject(
             request_id=by_bank.pk,
             bank=deals.bank,
             actor=_user("bank_checker"),
@@ -206,7 +207,7 @@ def demo_deals_load() -> bool:
         withdrawn = deals.request(
             main, "supplier2", [invoice("supplier2", "52000.00", 9, 70)], "46800.00"
         )
-        workflow.financing_request_withdraw(
+        drafting.financing_request_withdraw(
             request_id=withdrawn.pk,
             applicant=deals.suppliers["supplier2"],
             actor=_user("supplier2_maker"),
@@ -269,12 +270,12 @@ def demo_deals_load() -> bool:
             deals.approve(defaulted)
             deals.disburse(defaulted)
         with business_day(today - timedelta(days=30)):
-            workflow.requests_mark_overdue()
+            periodic.requests_mark_overdue()
         with business_day(today - timedelta(days=6)):
             deals.repay(settled, "100000.00", today - timedelta(days=6))
             deals.repay(settled, "80000.00", today - timedelta(days=6))
-        workflow.requests_mark_overdue()
-        workflow.financing_request_default(
+        periodic.requests_mark_overdue()
+        money.financing_request_default(
             request_id=defaulted.pk,
             bank=deals.bank,
             actor=_user("bank_checker"),
@@ -284,7 +285,7 @@ def demo_deals_load() -> bool:
         submitted = deals.request(
             main, "supplier2", [invoice("supplier2", "75000.00", 2, 58)], "67500.00", submit=False
         )
-        workflow.financing_request_submit(
+        drafting.financing_request_submit(
             request_id=submitted.pk,
             applicant=deals.suppliers["supplier2"],
             actor=_user("supplier2_maker"),

@@ -52,7 +52,7 @@ def _request(pk: int) -> FinancingRequest:
 
 def _invoice_rows(request: FinancingRequest) -> tuple[list[dict], Decimal]:
     invoices = list(
-        Invoice.objects.filter(holds__request=request)
+        Invoice.objects.filter(receivable_holds__request=request)
         .select_related("buyer")
         .order_by("due_date", "number", "pk")
     )

@@ -13,9 +13,11 @@ from financing.models import (
     ProgramStatus,
     RequestStatus,
 )
+from financing.products.receivables.selectors import financeable_invoices
+from financing.products.registry import product_choices
 from scf_platform.forms import DateInput, currency_choices
 from scf_platform.models import Organization, OrganizationKind
-from suppliers.models import Invoice, InvoiceStatus, LinkRole
+from suppliers.models import Invoice, LinkRole
 
 MONEY = {"max_digits": 18, "decimal_places": 2, "localize": False}
 
@@ -31,26 +33,6 @@ def programs_to_apply_to(applicant: Organization):
         )
         .select_related("bank", "core_enterprise")
         .order_by("name", "pk")
-    )
-
-
-def invoices_to_finance(applicant: Organization, program: Program | None, today):
-    """The applicant's confirmed invoices owed by the program's core enterprise, in its currency,
-    not yet held by another request and not yet due."""
-    if program is None:
-        return Invoice.objects.none()
-    return (
-        Invoice.objects.visible_to(applicant)
-        .filter(
-            seller=applicant,
-            buyer=program.core_enterprise_id,
-            currency=program.currency,
-            status=InvoiceStatus.CONFIRMED,
-            due_date__gt=today,
-        )
-        .exclude(holds__active=True)
-        .select_related("buyer")
-        .order_by("due_date", "pk")
     )
 
 
@@ -90,7 +72,9 @@ class ApplyForm(forms.Form):
             self.program = programs[0]
         if self.program is not None:
             self.initial.setdefault("program", self.program.pk)
-        self.fields["invoices"].queryset = invoices_to_finance(applicant, self.program, today)
+        self.fields["invoices"].queryset = financeable_invoices(
+            applicant=applicant, program=self.program, today=today
+        )
 
 
 class CommentForm(forms.Form):
@@ -171,7 +155,7 @@ class ProgramForm(forms.Form):
     )
     products = forms.MultipleChoiceField(
         label=_("Products"),
-        choices=Product.choices,
+        choices=product_choices,
         initial=[Product.RECEIVABLES],
         widget=forms.CheckboxSelectMultiple,
     )

@@ -7,7 +7,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from scf_platform.models import Organization, TenantModel, TenantQuerySet, TransitionEvent
-from suppliers.models import Invoice, LinkRole
+from suppliers.models import LinkRole
 
 
 class Product(models.TextChoices):
@@ -200,7 +200,6 @@ class FinancingRequest(TenantModel):
     status = models.CharField(
         _("status"), max_length=16, choices=RequestStatus.choices, default=RequestStatus.DRAFT
     )
-    invoices = models.ManyToManyField(Invoice, through="CollateralHold", related_name="+")
 
     # The quote: computed on every read until disbursement, then fixed by the value date.
     advance_amount = money_field(_("advance amount"), null=True, blank=True)
@@ -271,32 +270,6 @@ class FinancingRequest(TenantModel):
 
     def __str__(self) -> str:
         return f"Request {self.pk} ({self.get_status_display()})"
-
-
-class CollateralHold(TenantModel):
-    """An invoice held as collateral by a request. At most one active hold per invoice: the
-    partial unique index decides any race between two requests, whoever their banks are."""
-
-    request = models.ForeignKey(FinancingRequest, on_delete=models.CASCADE, related_name="holds")
-    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="holds")
-    applicant = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
-    bank = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
-    core_enterprise = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
-    active = models.BooleanField(default=False)
-    held_at = models.DateTimeField(null=True, blank=True)
-    released_at = models.DateTimeField(null=True, blank=True)
-
-    tenant_parties = ("applicant", "bank", "core_enterprise")
-    # A draft's collateral is its applicant's until submitted (held_at is set then, and kept).
-    tenant_hidden_from = {"bank": ("held_at", None), "core_enterprise": ("held_at", None)}
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["request", "invoice"], name="invoice_once_per_request"),
-            models.UniqueConstraint(
-                fields=["invoice"], condition=Q(active=True), name="one_active_hold_per_invoice"
-            ),
-        ]
 
 
 class Approval(TenantModel):

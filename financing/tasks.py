@@ -4,28 +4,28 @@ from datetime import timedelta
 
 from django.db import OperationalError
 
-from financing.services import requests
+from financing.services import periodic, screening
 from scf_platform.celery import tenant_task
 
 
 @tenant_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=10)
 def screen_request(request_id: int) -> str:
     """Screen a submitted request. Runs in the applicant's scope; a repeat does nothing."""
-    return requests.financing_request_screen(request_id=request_id).status
+    return screening.financing_request_screen(request_id=request_id).status
 
 
 @tenant_task()
 def requests_daily_run() -> dict:
     """Overdue marking, late interest accrual and due-date reminders (platform scope)."""
     return {
-        "overdue": requests.requests_mark_overdue(),
-        "reminded": requests.requests_remind_due(),
+        "overdue": periodic.requests_mark_overdue(),
+        "reminded": periodic.requests_remind_due(),
     }
 
 
 @tenant_task()
 def requests_escalate() -> int:
-    return requests.requests_escalate_waiting()
+    return periodic.requests_escalate_waiting()
 
 
 @tenant_task()
@@ -33,5 +33,5 @@ def requests_requeue_stale(older_than_seconds: int | None = None) -> int:
     """Beat: screening queued again for submitted requests whose task was lost (platform
     scope)."""
     if older_than_seconds is None:
-        return requests.requests_requeue_stale()
-    return requests.requests_requeue_stale(older_than=timedelta(seconds=older_than_seconds))
+        return periodic.requests_requeue_stale()
+    return periodic.requests_requeue_stale(older_than=timedelta(seconds=older_than_seconds))

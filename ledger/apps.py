@@ -17,11 +17,11 @@ class LedgerConfig(AppConfig):
         from scf_platform.business_events import (
             business_event,
             business_events,
-            business_transaction,
+            business_transaction_started,
         )
 
         business_event.connect(business_event_append, dispatch_uid="ledger_append")
         business_events.connect(business_events_append, dispatch_uid="ledger_append_many")
-        business_transaction.connect(business_transaction_lock, dispatch_uid="ledger_lock")
+        business_transaction_started.connect(business_transaction_lock, dispatch_uid="ledger_lock")
         # Sent for this app after scf_platform's, whose handler grants every table first.
         post_migrate.connect(revoke_rewrites, sender=self, dispatch_uid="ledger_revoke_rewrites")

@@ -83,7 +83,8 @@ def _head_locked() -> tuple[int, list[str]]:
 
 
 def ledger_lock() -> None:
-    """Take the append lock now (see scf_platform.business_events.business_transaction)."""
+    """Take the append lock now (see scf_platform.business_events.business_transaction, which
+    says the lock order)."""
     _head_locked()
 
 

@@ -6,6 +6,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
+from django.db import transaction
 from django.dispatch import Signal
 
 # Sent with: kind (str, e.g. "invoice.confirmed"), subject (str, e.g. "invoice:42"),
@@ -50,14 +51,36 @@ def business_event_record_many(events: Iterable[BusinessEvent]) -> None:
         business_events.send(sender=None, events=events)
 
 
-# Sent first thing in a transaction that will record business events. The ledger takes its one
-# lock here, before the service locks any row, so that every business transaction takes its
-# locks in the same order (ledger, then rows) and two of them can never deadlock.
-business_transaction = Signal()
+# Sent first thing in a business transaction (below). The ledger takes its one lock here.
+business_transaction_started = Signal()
 
 
 def business_transaction_begin() -> None:
-    business_transaction.send(sender=None)
+    """Take the locks a business transaction starts with, in the caller's transaction. Use
+    `business_transaction()`, which opens the transaction and calls this first."""
+    business_transaction_started.send(sender=None)
+
+
+@contextmanager
+def business_transaction() -> Iterator[None]:
+    """One transaction (`transaction.atomic()`) that changes the business and records its
+    events; every service that records a business event writes inside one.
+
+    Lock order, the same in every business transaction, so that no two of them deadlock:
+      1. the ledger's head row (`ledger.services.ledger_lock`, through the
+         `business_transaction_started` signal), taken here, before anything else;
+      2. then the rows the service locks: an invoice (suppliers); in financing the request
+         (FOR NO KEY UPDATE, its program with it by the join), then programs, then sub-limits
+         (program participants), several rows of one table in pk order; collateral holds and
+         invoices are changed after those, by conditional updates.
+    The head is locked first although the ledger is written last (each event appends its leaf
+    when recorded, in this transaction): a service that locked its rows first and then queued
+    for the head would hold them while another business transaction that holds the head waits
+    for them. Nested inside another business transaction, it is a savepoint and the lock is
+    already held (taking it again is a no-op), so the order still holds."""
+    with transaction.atomic():
+        business_transaction_begin()
+        yield
 
 
 # Events recorded inside business_events_held(), not yet sent.

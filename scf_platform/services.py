@@ -5,7 +5,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from scf_platform.business_events import business_event_record, business_transaction_begin
+from scf_platform.business_events import business_event_record, business_transaction
 from scf_platform.models import (
     Membership,
     Organization,
@@ -43,8 +43,7 @@ def organization_status_change(*, organization_id: int, status: str, actor) -> O
     status it already has changes and records nothing."""
     if status not in OrganizationStatus.values:
         raise ValidationError({"status": [f"Unknown status {status!r}."]})
-    with transaction.atomic():
-        business_transaction_begin()
+    with business_transaction():
         organization = Organization.objects.select_for_update().get(pk=organization_id)
         if organization.status == status:
             return organization

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "suppliers",
     "documents",
     "financing",
+    "financing.products.receivables",
     "ledger",
     "telemetry",
 ]
@@ -203,6 +204,8 @@ SPECTACULAR_SETTINGS = {
         "RoleEnum": "scf_platform.models.Role",
         "LinkRoleEnum": "suppliers.models.LinkRole",
         "ProductEnum": "financing.models.Product",
+        # What a program may offer and a request may be made for: the products that exist.
+        "RegisteredProductEnum": "financing.products.registry.PRODUCT_CHOICES",
         "OrganizationKindEnum": "scf_platform.models.OrganizationKind",
     },
 }

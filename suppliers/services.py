@@ -7,7 +7,7 @@ from decimal import Decimal
 from itertools import islice
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -16,7 +16,7 @@ from scf_platform.business_events import (
     BusinessEvent,
     business_event_record,
     business_event_record_many,
-    business_transaction_begin,
+    business_transaction,
 )
 from scf_platform.errors import IllegalTransition
 from scf_platform.models import Organization, OrganizationKind
@@ -53,9 +53,8 @@ def trade_link_create(
         raise ValidationError({"organization": [_("Only an enterprise can be linked.")]})
     if counterparty.pk == core_enterprise.pk:
         raise ValidationError({"organization": [_("An enterprise cannot be linked to itself.")]})
-    with transaction.atomic():
-        # The ledger's lock first: a concurrent twin waits here, then finds the link made.
-        business_transaction_begin()
+    # The ledger's lock first: a concurrent twin waits for it, then finds the link made.
+    with business_transaction():
         link, created = TradeLink.objects.get_or_create(
             core_enterprise=core_enterprise, counterparty=counterparty, role=role
         )
@@ -89,13 +88,21 @@ def invoice_payload(invoice: "Invoice | InvoiceDraft") -> dict:
 
 
 def _business_event(
-    invoice: "Invoice | InvoiceDraft", *, from_status: str, to_status: str, reason: str = ""
+    invoice: "Invoice | InvoiceDraft",
+    *,
+    from_status: str,
+    to_status: str,
+    reason: str = "",
+    reference: str = "",
 ) -> BusinessEvent:
+    payload = {**invoice_payload(invoice), "from": from_status, "reason": reason}
+    if reference:
+        payload["reference"] = reference
     return BusinessEvent(
         kind=f"invoice.{to_status}",
         subject=f"invoice:{invoice.pk}",
         parties=[invoice.seller_id, invoice.buyer_id],
-        payload={**invoice_payload(invoice), "from": from_status, "reason": reason},
+        payload=payload,
     )
 
 
@@ -216,8 +223,7 @@ def invoice_create(
         amount=amount,
     )
     try:
-        with transaction.atomic():
-            business_transaction_begin()
+        with business_transaction():
             invoice = Invoice.objects.create(
                 seller=seller,
                 buyer=buyer,
@@ -275,8 +281,7 @@ def invoices_create_many(
     landed: list[InvoiceDraft] = []
     if not batch:
         return landed
-    with transaction.atomic():
-        business_transaction_begin()
+    with business_transaction():
         while batch:
             batch_landed = _land(seller=seller, actor=actor, source=source, drafts=batch)
             business_event_record_many(
@@ -343,8 +348,7 @@ def _land(*, seller, actor, source, drafts: list[InvoiceDraft]) -> list[InvoiceD
 def _buyer_transition(
     invoice_id: int, *, buyer: Organization, actor, to_status, may, reason=""
 ) -> Invoice:
-    with transaction.atomic():
-        business_transaction_begin()
+    with business_transaction():
         invoice = Invoice.objects.select_for_update(no_key=True).get(pk=invoice_id)
         require(may, membership_of(actor, buyer), invoice)
         if invoice.status != InvoiceStatus.UPLOADED:
@@ -400,4 +404,108 @@ def invoice_dispute(*, invoice_id: int, buyer: Organization, actor, reason: str)
         to_status=InvoiceStatus.DISPUTED,
         may=may_dispute_invoice,
         reason=reason,
+    )
+
+
+# What a room above does with invoices (financing lends against them) -----------------------------
+# Financing never writes an invoice's status itself: it asks here, and the change is written with
+# its invoice event and its ledger leaf, in the caller's transaction. `reference` names what made
+# the change, as the business events name subjects ("request:12"); suppliers do not know what it
+# is, only that it is why.
+
+
+def _invoices_move(
+    *,
+    invoice_ids: Iterable[int],
+    from_status: str,
+    to_status: str,
+    actor,
+    actor_organization: Organization | None,
+    reference: str,
+) -> list[Invoice]:
+    ids = sorted(set(invoice_ids))
+    with business_transaction():
+        # Locked in pk order, after whatever rows the caller locked (see business_transaction).
+        invoices = list(
+            Invoice.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk")
+        )
+        if len(invoices) != len(ids):
+            raise IllegalTransition(_("An invoice to change is not there."))
+        for invoice in invoices:
+            if invoice.status != from_status:
+                raise IllegalTransition(
+                    _("Invoice %(n)s is %(s)s; only a %(f)s invoice can become %(t)s.")
+                    % {
+                        "n": invoice.number,
+                        "s": invoice.get_status_display().lower(),
+                        "f": InvoiceStatus(from_status).label.lower(),
+                        "t": InvoiceStatus(to_status).label.lower(),
+                    }
+                )
+        # The conditional update is the guard, as for every status change.
+        changed = Invoice.objects.filter(pk__in=ids, status=from_status).update(status=to_status)
+        if changed != len(ids):
+            raise IllegalTransition(_("An invoice changed meanwhile; reload it."))
+        for invoice in invoices:
+            invoice.status = to_status
+        InvoiceEvent.objects.bulk_create(
+            InvoiceEvent(
+                invoice=invoice,
+                seller_id=invoice.seller_id,
+                buyer_id=invoice.buyer_id,
+                actor=actor,
+                actor_organization=actor_organization,
+                from_status=from_status,
+                to_status=to_status,
+                details={"reference": reference},
+            )
+            for invoice in invoices
+        )
+        business_event_record_many(
+            _business_event(
+                invoice,
+                from_status=from_status,
+                to_status=to_status,
+                reference=reference,
+            )
+            for invoice in invoices
+        )
+    return invoices
+
+
+def invoices_mark_financed(
+    *,
+    invoice_ids: Iterable[int],
+    actor,
+    actor_organization: Organization | None,
+    reference: str,
+) -> list[Invoice]:
+    """Confirmed invoices become financed (money was advanced against them; `reference` says
+    by what). Each gets its event and its ledger leaf; all or none change."""
+    return _invoices_move(
+        invoice_ids=invoice_ids,
+        from_status=InvoiceStatus.CONFIRMED,
+        to_status=InvoiceStatus.FINANCED,
+        actor=actor,
+        actor_organization=actor_organization,
+        reference=reference,
+    )
+
+
+def invoices_mark_paid(
+    *,
+    invoice_ids: Iterable[int],
+    actor,
+    actor_organization: Organization | None,
+    reference: str,
+) -> list[Invoice]:
+    """Financed invoices become paid (what they secured was repaid in full; `reference` says
+    what). Each gets its event and its ledger leaf; all or none change."""
+    return _invoices_move(
+        invoice_ids=invoice_ids,
+        from_status=InvoiceStatus.FINANCED,
+        to_status=InvoiceStatus.PAID,
+        actor=actor,
+        actor_organization=actor_organization,
+        reference=reference,
     )

@@ -14,8 +14,10 @@ from financing.models import (
     Repayment,
     RequestEvent,
 )
+from financing.products.registry import product_choices
 from financing.selectors import waiting_seconds
-from financing.services.requests import amount_outstanding, approvals_needed, request_quote
+from financing.services.decisions import approvals_needed
+from financing.services.money import amount_outstanding, request_quote
 from scf_platform.api.fields import MAX_ID, MoneyField, VisibleRelatedField
 from scf_platform.models import Organization
 from suppliers.models import LinkRole
@@ -78,8 +80,9 @@ class ProgramCreateSerializer(serializers.Serializer):
     dual_approval_threshold = MoneyField(
         allow_zero=True, help_text="Amounts above it need two different bank checkers."
     )
+    # Only the registered products: one not built yet is a 400.
     products = serializers.ListField(
-        child=serializers.ChoiceField(choices=Product.choices), allow_empty=False
+        child=serializers.ChoiceField(choices=product_choices()), allow_empty=False
     )
     sla_hours = serializers.IntegerField(min_value=1, max_value=10000, required=False)
     reminder_days = serializers.IntegerField(min_value=0, max_value=365, required=False)
@@ -192,7 +195,7 @@ class CollateralSerializer(serializers.Serializer):
 class FinancingRequestSerializer(serializers.ModelSerializer):
     requested_amount = MoneyField(read_only=True)
     invoices = serializers.SerializerMethodField()
-    collateral = CollateralSerializer(source="holds", many=True, read_only=True)
+    collateral = CollateralSerializer(source="receivable_holds", many=True, read_only=True)
     quote = serializers.SerializerMethodField()
     outstanding = serializers.SerializerMethodField()
     principal_outstanding = MoneyField(read_only=True)
@@ -237,7 +240,7 @@ class FinancingRequestSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
     def get_invoices(self, request: FinancingRequest) -> list[int]:
-        return sorted(hold.invoice_id for hold in request.holds.all())
+        return sorted(hold.invoice_id for hold in request.receivable_holds.all())
 
     @extend_schema_field(QuoteSerializer(allow_null=True))
     def get_quote(self, request: FinancingRequest) -> dict | None:
@@ -260,7 +263,7 @@ class FinancingRequestSerializer(serializers.ModelSerializer):
 
 
 class FinancingRequestCreateSerializer(serializers.Serializer):
-    product = serializers.ChoiceField(choices=Product.choices)
+    product = serializers.ChoiceField(choices=product_choices())
     program = VisibleRelatedField(queryset=Program.objects.all(), label_text="program")
     requested_amount = MoneyField()
     invoices = serializers.ListField(

@@ -24,8 +24,8 @@ from financing.api.serializers import (
 )
 from financing.models import FinancingRequest, Program, ProgramParticipant, Repayment
 from financing.selectors import approval_queue
+from financing.services import decisions, drafting, money
 from financing.services import programs as program_services
-from financing.services import requests as workflow
 from scf_platform.api.permissions import allowed_by
 from scf_platform.api.views import IDEMPOTENCY_KEY, RoleCheckedViewSet
 from scf_platform.idempotency import idempotent
@@ -120,7 +120,10 @@ class FinancingRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
     disbursed → settled (API.md lists every path)."""
 
     queryset = FinancingRequest.objects.select_related("program").prefetch_related(
-        "holds__invoice", "approvals__checker", "repayments__recorded_by", "events__actor"
+        "receivable_holds__invoice",
+        "approvals__checker",
+        "repayments__recorded_by",
+        "events__actor",
     )
     serializer_class = FinancingRequestSerializer
     filterset_fields = ["status", "product", "program", "applicant", "bank", "core_enterprise"]
@@ -153,7 +156,7 @@ class FinancingRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
             data=request.data, context={"request": request}
         )
         serializer.is_valid(raise_exception=True)
-        created = workflow.financing_request_create(
+        created = drafting.financing_request_create(
             applicant=self.organization, actor=request.user, **serializer.validated_data
         )
         return self._answer(created.pk, status.HTTP_201_CREATED)
@@ -168,7 +171,7 @@ class FinancingRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
     @idempotent
     def submit(self, request, pk=None):
         request_id = self.get_object().pk
-        workflow.financing_request_submit(
+        drafting.financing_request_submit(
             request_id=request_id, applicant=self.organization, actor=request.user
         )
         return self._answer(request_id)
@@ -184,7 +187,7 @@ class FinancingRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
     @idempotent
     def withdraw(self, request, pk=None):
         request_id = self.get_object().pk
-        workflow.financing_request_withdraw(
+        drafting.financing_request_withdraw(
             request_id=request_id, applicant=self.organization, actor=request.user
         )
         return self._answer(request_id)
@@ -204,7 +207,7 @@ class FinancingRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
         request_id = self.get_object().pk
         serializer = ApproveSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        workflow.financing_request_approve(
+        decisions.financing_request_approve(
             request_id=request_id,
             bank=self.organization,
             actor=request.user,
@@ -224,7 +227,7 @@ class FinancingRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
         request_id = self.get_object().pk
         serializer = ReasonSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        workflow.financing_request_reject(
+        decisions.financing_request_reject(
             request_id=request_id,
             bank=self.organization,
             actor=request.user,
@@ -245,7 +248,7 @@ class FinancingRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
         request_id = self.get_object().pk
         serializer = DisburseSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        workflow.financing_request_disburse(
+        money.financing_request_disburse(
             request_id=request_id,
             bank=self.organization,
             actor=request.user,
@@ -282,7 +285,7 @@ class FinancingRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
         request_id = self.get_object().pk
         serializer = RepaySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        repayment = workflow.financing_request_repay(
+        repayment = money.financing_request_repay(
             request_id=request_id,
             payer=self.organization,
             actor=request.user,
@@ -302,7 +305,7 @@ class FinancingRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
         request_id = self.get_object().pk
         serializer = ReasonSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        workflow.financing_request_default(
+        money.financing_request_default(
             request_id=request_id,
             bank=self.organization,
             actor=request.user,

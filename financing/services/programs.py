@@ -3,11 +3,12 @@
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.utils.translation import gettext as _
 
-from financing.models import DayCount, Product, Program, ProgramParticipant
-from scf_platform.business_events import business_event_record, business_transaction_begin
+from financing.models import DayCount, Program, ProgramParticipant
+from financing.products.registry import product_codes
+from scf_platform.business_events import business_event_record, business_transaction
 from scf_platform.models import Organization, OrganizationKind
 from scf_platform.money import CURRENCIES
 from scf_platform.policy import may_add_participant, may_create_program, membership_of, require
@@ -51,15 +52,16 @@ def program_create(
         errors["max_tenor_days"] = [_("The maximum tenor is at least one day.")]
     if dual_approval_threshold < 0:
         errors["dual_approval_threshold"] = [_("The threshold cannot be negative.")]
-    unknown = [p for p in products if p not in Product.values]
+    # Only the products that exist (the registry): a program offering one not built yet would
+    # take requests nothing can screen.
+    unknown = [p for p in products if p not in product_codes()]
     if not products or unknown:
         errors["products"] = [
-            _("Name at least one product of: %(p)s.") % {"p": ", ".join(Product.values)}
+            _("Name at least one product of: %(p)s.") % {"p": ", ".join(product_codes())}
         ]
     if errors:
         raise ValidationError(errors)
-    with transaction.atomic():
-        business_transaction_begin()
+    with business_transaction():
         program = Program.objects.create(
             bank=bank,
             core_enterprise=core_enterprise,
@@ -115,10 +117,9 @@ def participant_add(
         raise ValidationError({"limit": [_("An amount has at most two decimals.")]})
     already = ValidationError({"organization": [_("Already a participant of this program.")]})
     try:
-        with transaction.atomic():
-            # The ledger's lock first: a concurrent twin addition waits here, then finds the
-            # participant below (the unique constraint stands behind it).
-            business_transaction_begin()
+        # The ledger's lock first: a concurrent twin addition waits for it, then finds the
+        # participant below (the unique constraint stands behind it).
+        with business_transaction():
             if ProgramParticipant.objects.filter(
                 program=program, organization=organization
             ).exists():

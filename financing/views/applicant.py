@@ -1,8 +1,6 @@
 """The applicant's pages: apply for receivables financing (with a live quote), submit a draft,
 withdraw a request."""
 
-from decimal import Decimal
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -13,8 +11,9 @@ from django.utils.translation import gettext as _
 
 from financing.forms import ApplyForm
 from financing.models import Product, ProgramParticipant
-from financing.pricing import Quote, receivables_quote
-from financing.services.requests import (
+from financing.pricing import Quote
+from financing.products.receivables import rules as receivables_rules
+from financing.services.drafting import (
     financing_request_create,
     financing_request_submit,
     financing_request_withdraw,
@@ -43,22 +42,16 @@ from scf_platform.views import acting_required
 
 def preview_quote(form: ApplyForm, today) -> Quote:
     """The quote the chosen invoices would get if disbursed today (the pricing the service uses)."""
-    program = form.cleaned_data["program"]
-    invoices = form.cleaned_data["invoices"]
-    total = sum((invoice.amount for invoice in invoices), Decimal(0))
-    return receivables_quote(
-        requested_amount=form.cleaned_data.get("requested_amount") or total,
-        invoice_total=total,
-        advance_rate=program.advance_rate,
-        annual_rate=program.annual_rate,
-        day_count=program.day_count,
-        maturity_date=max(invoice.due_date for invoice in invoices),
+    return receivables_rules.quote(
+        program=form.cleaned_data["program"],
+        requested_amount=form.cleaned_data.get("requested_amount") or None,
+        invoices=form.cleaned_data["invoices"],
         value_date=today,
     )
 
 
 def _cap_note(form: ApplyForm, quote: Quote) -> str:
-    """Screening refuses more than the advance: say so while the applicant is choosing."""
+    """More than the advance is lent at the advance: say so while the applicant is choosing."""
     requested = form.cleaned_data.get("requested_amount")
     if requested and requested > quote.advance_amount:
         return _(

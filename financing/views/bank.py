@@ -18,13 +18,9 @@ from financing.forms import (
 )
 from financing.models import Approval, Program, ProgramParticipant, RequestStatus
 from financing.selectors import approval_queue, waiting_seconds
+from financing.services.decisions import financing_request_approve, financing_request_reject
+from financing.services.money import financing_request_disburse, request_quote
 from financing.services.programs import program_create
-from financing.services.requests import (
-    financing_request_approve,
-    financing_request_disburse,
-    financing_request_reject,
-    request_quote,
-)
 from financing.views import figures
 from financing.views.common import percent, quote_display, refused, visible_request
 from financing.views.request_pages import four_eyes

@@ -23,8 +23,10 @@ CHECK_LABELS = {
     "invoice_held": _("The invoice is held for this request only"),
     "invoice_confirmed": _("The invoice is confirmed by the buyer"),
     "invoice_of_core_enterprise": _("The invoice is owed by the core enterprise"),
+    "invoice_in_program_currency": _("The invoice is in the program's currency"),
     "invoice_not_past_due": _("The invoice is not past due"),
     "invoice_within_tenor": _("The invoice falls due within the maximum tenor"),
+    # Recorded by screenings before a request above its advance was lent at the advance.
     "amount_within_advance": _("The amount is within the advance"),
     "program_limit": _("The program's available limit covers the advance"),
     "sub_limit": _("The applicant's sub-limit covers the advance"),

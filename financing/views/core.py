@@ -9,8 +9,8 @@ from django.utils.translation import gettext as _
 
 from financing.forms import ParticipantFilterForm, ParticipantForm, RepayForm, RequestFilterForm
 from financing.models import ProgramParticipant
+from financing.services.money import amount_outstanding, financing_request_repay
 from financing.services.programs import participant_add
-from financing.services.requests import amount_outstanding, financing_request_repay
 from financing.views import figures
 from financing.views.common import refused, visible_request
 from scf_platform.clock import business_today

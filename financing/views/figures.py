@@ -16,7 +16,7 @@ from financing.models import (
     ProgramParticipant,
     RequestStatus,
 )
-from financing.services.requests import amount_outstanding
+from financing.services.money import amount_outstanding
 from scf_platform.models import Organization
 from scf_platform.money import money
 from suppliers.models import Invoice, InvoiceStatus
@@ -138,7 +138,7 @@ def sme_figures(organization: Organization, today: date) -> dict:
         "due_count": due_soon.count(),
         "awaiting_confirmation": invoices.filter(status=InvoiceStatus.UPLOADED).count(),
         "confirmed_unfinanced": invoices.filter(status=InvoiceStatus.CONFIRMED)
-        .exclude(holds__active=True)
+        .exclude(receivable_holds__active=True)
         .count(),
         "limits": participation_limits(organization),
     }

@@ -7,13 +7,14 @@ from documents.selectors import documents_about
 from financing.forms import RequestFilterForm
 from financing.models import (
     Approval,
-    CollateralHold,
     FinancingRequest,
     Repayment,
     RequestEvent,
 )
 from financing.models import RequestStatus as S
-from financing.services.requests import amount_outstanding, approvals_needed, request_quote
+from financing.products.receivables.models import ReceivableHold
+from financing.services.decisions import approvals_needed
+from financing.services.money import amount_outstanding, request_quote
 from financing.views.common import (
     CHECK_LABELS,
     quote_display,
@@ -72,7 +73,7 @@ def request_detail(request, pk: int):
     financing_request = visible_request(request, pk, organization=organization)
     acting = request.acting
     holds = list(
-        CollateralHold.objects.visible_to(organization)
+        ReceivableHold.objects.visible_to(organization)
         .filter(request=financing_request)
         .select_related("invoice", "invoice__confirmed_by")
         .order_by("invoice__due_date", "pk")

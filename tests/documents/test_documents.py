@@ -19,7 +19,7 @@ from documents.models import Document
 from documents.tasks import issue_document
 from financing.documents import DocumentKind
 from financing.models import FinancingRequest
-from financing.services import requests as svc
+from financing.services import decisions, money, periodic
 from scf_platform.business_events import business_event, business_events_held
 from scf_platform.clock import business_day
 from scf_platform.models import Role
@@ -82,13 +82,15 @@ def stored_bytes(document: Document) -> bytes:
 
 def approved(chain, invoices, amount: str) -> FinancingRequest:
     request = screened(chain, invoices, amount)
-    svc.financing_request_approve(request_id=request.pk, bank=chain.bank, actor=chain.bank_checker)
+    decisions.financing_request_approve(
+        request_id=request.pk, bank=chain.bank, actor=chain.bank_checker
+    )
     return FinancingRequest.objects.get(pk=request.pk)
 
 
 def disbursed(chain, invoices, amount: str) -> FinancingRequest:
     request = approved(chain, invoices, amount)
-    svc.financing_request_disburse(request_id=request.pk, bank=chain.bank, actor=chain.bank_maker)
+    money.financing_request_disburse(request_id=request.pk, bank=chain.bank, actor=chain.bank_maker)
     return FinancingRequest.objects.get(pk=request.pk)
 
 
@@ -177,10 +179,10 @@ def test_the_repayment_statement_totals_repayments_and_late_interest(media_root)
     request = disbursed(chain, [chain.invoice("10000.00", days=10)], "9000.00")
     maturity = request.maturity_date
     for offset in (1, 2, 3):
-        svc.requests_mark_overdue(today=maturity + timedelta(days=offset))
+        periodic.requests_mark_overdue(today=maturity + timedelta(days=offset))
     paid_on = maturity + timedelta(days=3)
     with business_day(paid_on):
-        svc.financing_request_repay(
+        money.financing_request_repay(
             request_id=request.pk,
             payer=chain.core,
             actor=chain.core_maker,
@@ -188,7 +190,7 @@ def test_the_repayment_statement_totals_repayments_and_late_interest(media_root)
             paid_on=paid_on,
         )
         # 9000 x 0.0435 x 3 / 360 = 3.26 of late interest was paid first.
-        svc.financing_request_repay(
+        money.financing_request_repay(
             request_id=request.pk,
             payer=chain.core,
             actor=chain.core_maker,
@@ -245,7 +247,7 @@ def test_the_english_applicant_reads_the_agreement_in_english_while_the_buyer_re
     chain.core.save()
     request = approved(chain, [chain.invoice("20000.00")], "18000.00")
     notice = issue(DocumentKind.ASSIGNMENT_NOTICE, f"request:{request.pk}")
-    svc.financing_request_disburse(request_id=request.pk, bank=chain.bank, actor=chain.bank_maker)
+    money.financing_request_disburse(request_id=request.pk, bank=chain.bank, actor=chain.bank_maker)
     agreement = issue(DocumentKind.FINANCING_AGREEMENT, f"request:{request.pk}")
 
     assert (notice.language, agreement.language) == ("zh-hans", "en")
@@ -324,13 +326,13 @@ def test_the_business_events_queue_their_documents_only_on_commit(
         }
     ]
     with django_capture_on_commit_callbacks(execute=True):
-        svc.financing_request_approve(
+        decisions.financing_request_approve(
             request_id=request.pk, bank=chain.bank, actor=chain.bank_checker
         )
-        svc.financing_request_disburse(
+        money.financing_request_disburse(
             request_id=request.pk, bank=chain.bank, actor=chain.bank_maker
         )
-        svc.financing_request_repay(
+        money.financing_request_repay(
             request_id=request.pk,
             payer=chain.core,
             actor=chain.core_maker,

@@ -9,7 +9,7 @@ from django.utils import timezone
 from documents.selectors import documents_missing
 from documents.services import document_issue
 from documents.tasks import documents_issue_missing
-from financing.services import requests as svc
+from financing.services import decisions, money
 from tests.financing.factories import make_chain, submit_request, today
 
 pytestmark = pytest.mark.django_db
@@ -18,9 +18,11 @@ PLATFORM = {"system": True}
 
 def settled_request(chain):
     request = submit_request(chain, [chain.invoice("10000.00")], "9000.00")
-    svc.financing_request_approve(request_id=request.pk, bank=chain.bank, actor=chain.bank_checker)
-    svc.financing_request_disburse(request_id=request.pk, bank=chain.bank, actor=chain.bank_maker)
-    svc.financing_request_repay(
+    decisions.financing_request_approve(
+        request_id=request.pk, bank=chain.bank, actor=chain.bank_checker
+    )
+    money.financing_request_disburse(request_id=request.pk, bank=chain.bank, actor=chain.bank_maker)
+    money.financing_request_repay(
         request_id=request.pk,
         payer=chain.core,
         actor=chain.core_maker,
@@ -34,7 +36,7 @@ def test_every_owed_document_that_was_never_issued_is_found():
     # In a test the commit never happens, so no rendering was queued: all four are owed.
     chain = make_chain()
     request = settled_request(chain)
-    invoice_id = request.holds.get().invoice_id
+    invoice_id = request.receivable_holds.get().invoice_id
     missing = set(documents_missing(before=timezone.now()))
     assert missing == {
         ("confirmation_letter", f"invoice:{invoice_id}"),

@@ -196,9 +196,9 @@ def test_an_outsider_gets_the_not_found_page(person):
     outsider_chain = committed_chain(prefix="Other ")
     with scope_activated(Scope.platform()):
         invoice = chain.invoice("100000.00", number="PRIVATE-1")
-        from financing.services import requests as svc
+        from financing.services import drafting
 
-        request = svc.financing_request_create(
+        request = drafting.financing_request_create(
             applicant=chain.supplier,
             actor=chain.supplier_maker,
             product="receivables",

@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from financing.models import FinancingRequest, Program, ProgramParticipant
-from financing.services import requests as workflow
+from financing.services import drafting, screening
 from financing.services.programs import participant_add, program_create
 from scf_platform.models import Organization, OrganizationKind, Role
 from suppliers.models import Invoice
@@ -115,7 +115,7 @@ def today() -> date:
 def submit_request(chain: Chain, invoices, amount, *, screen: bool = True):
     """The supplier's maker requests `amount` against `invoices` and submits; screened in-process
     unless `screen` is False (then it waits, `submitted`, for a worker)."""
-    request = workflow.financing_request_create(
+    request = drafting.financing_request_create(
         applicant=chain.supplier,
         actor=chain.supplier_maker,
         product="receivables",
@@ -123,9 +123,9 @@ def submit_request(chain: Chain, invoices, amount, *, screen: bool = True):
         requested_amount=Decimal(amount),
         invoices=[i.pk for i in invoices],
     )
-    workflow.financing_request_submit(
+    drafting.financing_request_submit(
         request_id=request.pk, applicant=chain.supplier, actor=chain.supplier_maker
     )
     if not screen:
         return FinancingRequest.objects.get(pk=request.pk)
-    return workflow.financing_request_screen(request_id=request.pk)
+    return screening.financing_request_screen(request_id=request.pk)

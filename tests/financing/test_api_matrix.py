@@ -11,14 +11,14 @@ import pytest
 
 from financing.models import (
     Approval,
-    CollateralHold,
     FinancingRequest,
     Program,
     ProgramParticipant,
     Repayment,
     RequestEvent,
 )
-from financing.services import requests as workflow
+from financing.products.receivables.models import ReceivableHold
+from financing.services import decisions, drafting, money, periodic, screening
 from financing.services.programs import participant_add
 from scf_platform.models import (
     IdempotencyRecord,
@@ -64,7 +64,7 @@ class World:
     def request(self, status: str, amount="90000.00") -> FinancingRequest:
         """A request brought to `status` through the services."""
         chain = self.chain
-        request = workflow.financing_request_create(
+        request = drafting.financing_request_create(
             applicant=chain.supplier,
             actor=chain.supplier_maker,
             product="receivables",
@@ -73,17 +73,17 @@ class World:
             invoices=[self.invoice().pk],
         )
         steps = [
-            lambda: workflow.financing_request_submit(
+            lambda: drafting.financing_request_submit(
                 request_id=request.pk, applicant=chain.supplier, actor=chain.supplier_maker
             ),
-            lambda: workflow.financing_request_screen(request_id=request.pk),
-            lambda: workflow.financing_request_approve(
+            lambda: screening.financing_request_screen(request_id=request.pk),
+            lambda: decisions.financing_request_approve(
                 request_id=request.pk, bank=chain.bank, actor=chain.bank_checker
             ),
-            lambda: workflow.financing_request_disburse(
+            lambda: money.financing_request_disburse(
                 request_id=request.pk, bank=chain.bank, actor=chain.bank_maker
             ),
-            lambda: workflow.requests_mark_overdue(
+            lambda: periodic.requests_mark_overdue(
                 today=FinancingRequest.objects.get(pk=request.pk).maturity_date + timedelta(days=1)
             ),
         ]
@@ -115,7 +115,7 @@ def snapshot() -> dict:
                 "pk", "status", "reserved_amount", "principal_outstanding", "repaid_amount"
             )
         ),
-        "holds": list(CollateralHold.objects.order_by("pk").values_list("pk", "active")),
+        "holds": list(ReceivableHold.objects.order_by("pk").values_list("pk", "active")),
         "approvals": Approval.objects.count(),
         "repayments": Repayment.objects.count(),
         "request_events": RequestEvent.objects.count(),
@@ -704,7 +704,7 @@ def test_bad_request_fields_are_400(world, overrides, field):
 
 def test_an_invoice_in_an_active_request_is_already_financed(world):
     held = world.request("submitted")
-    invoice_id = held.holds.get().invoice_id
+    invoice_id = held.receivable_holds.get().invoice_id
     client = world.client("supplier", Role.MAKER)
     body = request_body(world, [], invoices=[invoice_id])
     errors = refused(client, "/financing-requests/", body, status=409)

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from financing.models import Approval, FinancingRequest, Repayment, RequestEvent, RequestStatus
-from financing.services import requests as workflow
+from financing.services import screening
 from scf_platform.models import IdempotencyRecord, Membership, Role
 from tests.factories import OrganizationFactory, member
 from tests.financing.factories import make_chain, today
@@ -41,7 +41,7 @@ def in_review(api_as, chain, invoices, amount, *, user=None):
     )
     assert submitted.status_code == 200, submitted.json()
     assert submitted.json()["status"] == "submitted"
-    screened = workflow.financing_request_screen(request_id=request_id)
+    screened = screening.financing_request_screen(request_id=request_id)
     assert screened.status == RequestStatus.IN_REVIEW, screened.screening
     return request_id
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from financing import tasks
 from financing.models import FinancingRequest, RequestStatus
-from financing.services import requests as svc
+from financing.services import decisions, drafting, money, screening
 from scf_platform.celery import app
 from scf_platform.clock import business_day
 from scf_platform.models import Notification
@@ -20,7 +20,7 @@ PLATFORM = {"scope": {"system": True}}
 
 def in_review(chain, amount="9000.00", days=30):
     """A request of `amount`, the whole advance on an invoice of amount / 0.90."""
-    request = svc.financing_request_create(
+    request = drafting.financing_request_create(
         applicant=chain.supplier,
         actor=chain.supplier_maker,
         product="receivables",
@@ -28,18 +28,20 @@ def in_review(chain, amount="9000.00", days=30):
         requested_amount=Decimal(amount),
         invoices=[chain.invoice(str(Decimal(amount) / Decimal("0.90")), days=days).pk],
     )
-    svc.financing_request_submit(
+    drafting.financing_request_submit(
         request_id=request.pk, applicant=chain.supplier, actor=chain.supplier_maker
     )
-    request = svc.financing_request_screen(request_id=request.pk)
+    request = screening.financing_request_screen(request_id=request.pk)
     assert request.status == RequestStatus.IN_REVIEW, request.screening
     return request
 
 
 def disbursed(chain, amount="9000.00", days=30):
     request = in_review(chain, amount, days)
-    svc.financing_request_approve(request_id=request.pk, bank=chain.bank, actor=chain.bank_checker)
-    svc.financing_request_disburse(request_id=request.pk, bank=chain.bank, actor=chain.bank_maker)
+    decisions.financing_request_approve(
+        request_id=request.pk, bank=chain.bank, actor=chain.bank_checker
+    )
+    money.financing_request_disburse(request_id=request.pk, bank=chain.bank, actor=chain.bank_maker)
     return FinancingRequest.objects.get(pk=request.pk)
 
 
@@ -86,7 +88,7 @@ def test_the_daily_run_marks_overdue_and_accrues_late_interest_once_per_day():
     request.refresh_from_db()
     assert request.status == RequestStatus.OVERDUE
     # 36000 x 0.0435 x 10 / 360 = 43.50, accrued once however often the run repeats.
-    assert svc.late_interest_due(request) == Decimal("43.50")
+    assert money.late_interest_due(request) == Decimal("43.50")
     assert (
         Notification.objects.filter(organization=chain.core, subject__contains="overdue").count()
         == 1

@@ -4,7 +4,7 @@ exactly the invoices held as collateral in its own requests, and reads and write
 import pytest
 from django.db import connection
 
-from financing.models import CollateralHold
+from financing.products.receivables.models import ReceivableHold
 from scf_platform.tenancy import Scope, scope_activated
 from suppliers.models import Invoice
 from tests.financing.factories import make_chain, submit_request
@@ -22,7 +22,7 @@ def test_a_bank_sees_only_the_invoices_its_requests_hold():
     held_elsewhere = other.invoice()
     submit_request(chain, [held], "1000.00")
     submit_request(other, [held_elsewhere], "1000.00")
-    assert CollateralHold.objects.filter(invoice=held, bank=chain.bank).exists()
+    assert ReceivableHold.objects.filter(invoice=held, bank=chain.bank).exists()
 
     with scope_activated(Scope(organization_id=chain.bank.pk)):
         assert invoice_ids() == {held.pk}
@@ -39,18 +39,18 @@ def test_a_bank_sees_only_the_invoices_its_requests_hold():
 
 def test_a_temporary_table_cannot_stand_in_for_the_holds():
     """The policy's function names the holds table by schema and searches pg_temp last: a
-    session's own `financing_collateralhold` (the application role may create temporary tables)
+    session's own `receivables_receivablehold` (the application role may create temporary tables)
     widens nothing."""
     chain, other = make_chain(), make_chain(prefix="Other ")
     not_held = other.invoice()
     with scope_activated(Scope(organization_id=chain.bank.pk)):
         with connection.cursor() as cursor:
             cursor.execute(
-                "CREATE TEMPORARY TABLE financing_collateralhold"
+                "CREATE TEMPORARY TABLE receivables_receivablehold"
                 " (invoice_id bigint, bank_id bigint) ON COMMIT DROP"
             )
             cursor.execute(
-                "INSERT INTO financing_collateralhold VALUES (%s, %s)",
+                "INSERT INTO receivables_receivablehold VALUES (%s, %s)",
                 [not_held.pk, chain.bank.pk],
             )
         assert invoice_ids() == set()

@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 
 from financing.models import FinancingRequest
-from financing.services import requests as workflow
+from financing.services import drafting
 from scf_platform.tenancy import Scope, scope_activated
 from suppliers.models import Invoice
 from tests.financing.factories import make_chain, submit_request
@@ -19,7 +19,7 @@ REQUESTS = "/api/v1/financing-requests/"
 
 
 def a_draft(chain, amount="1234.00"):
-    return workflow.financing_request_create(
+    return drafting.financing_request_create(
         applicant=chain.supplier,
         actor=chain.supplier_maker,
         product="receivables",
@@ -82,7 +82,7 @@ def test_row_level_security_keeps_a_draft_from_the_bank_and_the_core(chain):
     assert seen(chain.bank) == {submitted.pk}
     assert seen(chain.core) == {submitted.pk}
     # Nor the draft's collateral.
-    holds = "SELECT DISTINCT request_id FROM financing_collateralhold"
+    holds = "SELECT DISTINCT request_id FROM receivables_receivablehold"
     assert seen(chain.supplier, holds) == {draft.pk, submitted.pk}
     assert seen(chain.bank, holds) == {submitted.pk}
     assert seen(chain.core, holds) == {submitted.pk}
@@ -93,13 +93,13 @@ def test_row_level_security_keeps_a_draft_from_the_bank_and_the_core(chain):
     # of the submitted request.
     with scope_activated(Scope(organization_id=chain.bank.pk)):
         assert set(Invoice.objects.values_list("pk", flat=True)) == set(
-            submitted.holds.values_list("invoice_id", flat=True)
+            submitted.receivable_holds.values_list("invoice_id", flat=True)
         )
 
 
 def test_once_submitted_the_bank_sees_it(chain, api_as):
     draft = a_draft(chain)
-    workflow.financing_request_submit(
+    drafting.financing_request_submit(
         request_id=draft.pk, applicant=chain.supplier, actor=chain.supplier_maker
     )
     response = api_as(chain.bank_checker, chain.bank).get(f"{REQUESTS}{draft.pk}/")

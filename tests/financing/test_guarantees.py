@@ -18,14 +18,15 @@ from django.db.models import Sum
 
 from financing.models import (
     Approval,
-    CollateralHold,
     FinancingRequest,
     Program,
     ProgramParticipant,
     RequestEvent,
     RequestStatus,
 )
-from financing.services import requests as svc
+from financing.products.base import AlreadyFinanced
+from financing.products.receivables.models import ReceivableHold
+from financing.services import decisions, drafting, screening
 from financing.services.programs import participant_add, program_create
 from scf_platform.celery import app
 from scf_platform.errors import IllegalTransition
@@ -100,7 +101,7 @@ def assert_no_task_failed(log: str) -> None:
 
 
 def draft(chain, invoice, amount="90000.00", *, program=None) -> FinancingRequest:
-    return svc.financing_request_create(
+    return drafting.financing_request_create(
         applicant=chain.supplier,
         actor=chain.supplier_maker,
         product="receivables",
@@ -113,10 +114,10 @@ def draft(chain, invoice, amount="90000.00", *, program=None) -> FinancingReques
 def in_review(chain, invoice, amount) -> FinancingRequest:
     """A request screened into the bank's queue, in-process (no worker involved)."""
     request = draft(chain, invoice, amount)
-    svc.financing_request_submit(
+    drafting.financing_request_submit(
         request_id=request.pk, applicant=chain.supplier, actor=chain.supplier_maker
     )
-    request = svc.financing_request_screen(request_id=request.pk)
+    request = screening.financing_request_screen(request_id=request.pk)
     assert request.status == S.IN_REVIEW, request.screening
     return request
 
@@ -170,7 +171,7 @@ def sent_tasks(monkeypatch):
         with lock:
             sent.append((name, list(args or ()), dict(kwargs or {})))
 
-    monkeypatch.setattr(svc.app, "send_task", record)
+    monkeypatch.setattr(screening.app, "send_task", record)
     return sent
 
 
@@ -195,7 +196,7 @@ def test_the_program_limit_holds_when_twenty_requests_race(celery_worker_process
             with scope_activated(scope):
                 request = draft(chain, invoice, str(ADVANCE))
             with scope_activated(scope):
-                svc.financing_request_submit(
+                drafting.financing_request_submit(
                     request_id=request.pk, applicant=chain.supplier, actor=chain.supplier_maker
                 )
             return request.pk
@@ -230,7 +231,7 @@ def test_the_program_limit_holds_when_twenty_requests_race(celery_worker_process
     # Rejected for the limit and for nothing else; their invoices are free again.
     assert all(failed_checks(r) == {"program_limit"} for r in rejected)
     with platform():
-        held = set(CollateralHold.objects.filter(active=True).values_list("request_id", flat=True))
+        held = set(ReceivableHold.objects.filter(active=True).values_list("request_id", flat=True))
     assert held == {r.pk for r in queued}
     assert_screened_once(request_ids)
     assert_no_task_failed(new_log(celery_worker_process, log_offset))
@@ -278,7 +279,7 @@ def test_an_invoice_is_financed_once_when_two_submits_race(transactional_db, sen
     def submit(request):
         def call():
             with scope_activated(scope):
-                return svc.financing_request_submit(
+                return drafting.financing_request_submit(
                     request_id=request.pk, applicant=chain.supplier, actor=chain.supplier_maker
                 ).pk
 
@@ -289,7 +290,7 @@ def test_an_invoice_is_financed_once_when_two_submits_race(transactional_db, sen
     winners = [value for kind, value in outcomes if kind == "ok"]
     errors = [value for kind, value in outcomes if kind == "error"]
     assert len(winners) == 1 and len(errors) == 1, outcomes
-    assert isinstance(errors[0], svc.AlreadyFinanced)
+    assert isinstance(errors[0], AlreadyFinanced)
     assert errors[0].code == "already_financed"
     winner = winners[0]
     loser = second.pk if winner == first.pk else first.pk
@@ -299,10 +300,10 @@ def test_an_invoice_is_financed_once_when_two_submits_race(transactional_db, sen
         assert list(
             RequestEvent.objects.filter(request_id=loser).values_list("to_status", flat=True)
         ) == [S.DRAFT]
-        holds = CollateralHold.objects.filter(invoice=invoice, active=True)
+        holds = ReceivableHold.objects.filter(invoice=invoice, active=True)
         assert list(holds.values_list("request_id", flat=True)) == [winner]
     # Only the winner's screening was queued: the loser's transaction never committed.
-    screenings = [args for name, args, _ in sent_tasks if name == svc.SCREEN_TASK]
+    screenings = [args for name, args, _ in sent_tasks if name == screening.SCREEN_TASK]
     assert screenings == [[winner]]
     for program in {chain.program.pk, other.pk}:
         assert assert_money_conserved(program).utilized == 0
@@ -316,7 +317,7 @@ def approve_as(chain, request, checker):
 
     def call():
         with scope_activated(scope):
-            return svc.financing_request_approve(
+            return decisions.financing_request_approve(
                 request_id=request.pk, bank=chain.bank, actor=checker
             ).status
 
@@ -430,7 +431,7 @@ def blocked_backends() -> int:
 
 def task_ids(log: str, outcome: str) -> set[str]:
     """Ids of the screening tasks the worker log says were `received` or `succeeded`."""
-    marker = f"Task {svc.SCREEN_TASK}["
+    marker = f"Task {screening.SCREEN_TASK}["
     found = set()
     for line in log.splitlines():
         if marker in line:
@@ -449,7 +450,7 @@ def workflow_state(request_ids: list[int]) -> dict:
                 )
             ),
             "events": RequestEvent.objects.filter(request_id__in=request_ids).count(),
-            "holds": CollateralHold.objects.filter(active=True).count(),
+            "holds": ReceivableHold.objects.filter(active=True).count(),
             "utilized": Program.objects.filter(
                 pk=FinancingRequest.objects.get(pk=request_ids[0]).program_id
             ).values_list("utilized", flat=True)[0],
@@ -471,7 +472,7 @@ def test_a_worker_killed_while_screening_loses_nothing_and_repeats_nothing(
     for invoice in invoices:
         with scope_activated(applicant_scope(chain)):
             request = draft(chain, invoice, str(ADVANCE))
-            svc.financing_request_submit(
+            drafting.financing_request_submit(
                 request_id=request.pk, applicant=chain.supplier, actor=chain.supplier_maker
             )
         request_ids.append(request.pk)
@@ -535,7 +536,7 @@ def test_a_worker_killed_while_screening_loses_nothing_and_repeats_nothing(
         screened = workflow_state(request_ids)
         repeats = {
             app.send_task(
-                svc.SCREEN_TASK,
+                screening.SCREEN_TASK,
                 args=[request_id],
                 kwargs={"scope": applicant_scope(chain).as_dict()},
             ).id

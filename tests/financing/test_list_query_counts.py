@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from financing.services import requests as workflow
+from financing.services import decisions, money
 from financing.services.programs import participant_add, program_create
 from scf_platform.models import OrganizationKind, Role
 from scf_platform.notifications import notify
@@ -64,7 +64,7 @@ class World:
             )
             member(chain.supplier, Role.VIEWER)
             notify(organization=chain.supplier, subject=lambda n=n: f"Notice {n}", link="/")
-            workflow.financing_request_repay(
+            money.financing_request_repay(
                 request_id=self.disbursed.pk,
                 payer=chain.core,
                 actor=chain.core_maker,
@@ -77,10 +77,10 @@ class World:
 def world():
     chain = make_chain()
     request = submit_request(chain, [chain.invoice("100000.00")], "90000.00")
-    workflow.financing_request_approve(
+    decisions.financing_request_approve(
         request_id=request.pk, bank=chain.bank, actor=chain.bank_checker
     )
-    disbursed = workflow.financing_request_disburse(
+    disbursed = money.financing_request_disburse(
         request_id=request.pk, bank=chain.bank, actor=chain.bank_maker
     )
     operator = OrganizationFactory(kind=OrganizationKind.OPERATOR, name="Platform")

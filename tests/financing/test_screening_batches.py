@@ -7,7 +7,7 @@ import pytest
 
 from financing.models import FinancingRequest, Program, ProgramParticipant, RequestEvent
 from financing.models import RequestStatus as S
-from financing.services import requests as svc
+from financing.services import screening
 from ledger.models import LedgerEntry
 from scf_platform.models import Notification
 from scf_platform.tenancy import Scope, scope_activated
@@ -25,7 +25,7 @@ def waiting(chain, amounts: list[str]) -> list[FinancingRequest]:
 
 def screen_as_applicant(chain, request: FinancingRequest) -> FinancingRequest:
     with scope_activated(Scope(organization_id=chain.supplier.pk)):
-        return svc.financing_request_screen(request_id=request.pk)
+        return screening.financing_request_screen(request_id=request.pk)
 
 
 def statuses(requests) -> list[str]:
@@ -43,7 +43,7 @@ def test_one_task_screens_the_waiting_requests_in_order_each_as_if_alone():
     assert statuses([first, second, third]) == [S.IN_REVIEW, S.IN_REVIEW, S.REJECTED]
     third = FinancingRequest.objects.get(pk=third.pk)
     assert third.events.last().reason == "program_limit"
-    assert not third.holds.filter(active=True).exists()
+    assert not third.receivable_holds.filter(active=True).exists()
     assert Program.objects.get(pk=chain.program.pk).utilized == Decimal("80000.00")
     participant = ProgramParticipant.objects.get(program=chain.program, organization=chain.supplier)
     assert participant.utilized == Decimal("80000.00")

@@ -7,7 +7,8 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from financing.models import FinancingRequest, Program, RequestStatus
-from financing.services import requests as svc
+from financing.products.base import AlreadyFinanced
+from financing.services import decisions, drafting, money, periodic, screening
 from scf_platform.errors import IllegalTransition, NotPermitted
 from scf_platform.models import Role
 from suppliers.models import InvoiceStatus
@@ -26,8 +27,10 @@ def test_the_whole_flow_act_360_with_two_part_repayment():
     assert request.status == RequestStatus.IN_REVIEW, request.screening
     chain.program.refresh_from_db()
     assert chain.program.utilized == Decimal("90000.00")
-    svc.financing_request_approve(request_id=request.pk, bank=chain.bank, actor=chain.bank_checker)
-    svc.financing_request_disburse(request_id=request.pk, bank=chain.bank, actor=chain.bank_maker)
+    decisions.financing_request_approve(
+        request_id=request.pk, bank=chain.bank, actor=chain.bank_checker
+    )
+    money.financing_request_disburse(request_id=request.pk, bank=chain.bank, actor=chain.bank_maker)
     request.refresh_from_db()
     # 90000 x 0.0435 x 90 / 360 = 978.75
     assert (request.days, request.discount_amount, request.net_proceeds) == (
@@ -37,7 +40,7 @@ def test_the_whole_flow_act_360_with_two_part_repayment():
     )
     a.refresh_from_db()
     assert a.status == InvoiceStatus.FINANCED
-    svc.financing_request_repay(
+    money.financing_request_repay(
         request_id=request.pk,
         payer=chain.core,
         actor=chain.core_maker,
@@ -46,7 +49,7 @@ def test_the_whole_flow_act_360_with_two_part_repayment():
     )
     chain.program.refresh_from_db()
     assert chain.program.utilized == Decimal("40000.00")
-    svc.financing_request_repay(
+    money.financing_request_repay(
         request_id=request.pk,
         payer=chain.core,
         actor=chain.core_maker,
@@ -75,7 +78,7 @@ def test_act_365_quote():
     chain = make_chain(day_count="ACT/365", annual_rate="0.0500")
     invoice = chain.invoice("100000.00", days=73)
     request = submitted(chain, [invoice], "80000.00")
-    quote = svc.request_quote(request)
+    quote = money.request_quote(request)
     # 80000 x 0.05 x 73 / 365 = 800.00; APR = 800 / 79200 x 365 / 73
     assert quote.discount_amount == Decimal("800.00")
     assert quote.net_proceeds == Decimal("79200.00")
@@ -83,14 +86,20 @@ def test_act_365_quote():
 
 
 def test_screening_rejects_with_every_reason():
-    chain = make_chain(credit_limit="50000.00", max_tenor_days=30)
+    chain = make_chain(credit_limit="50000.00")
     invoice = chain.invoice("100000.00", days=90)
-    request = submitted(chain, [invoice], "95000.00")
+    request = submitted(chain, [invoice], "95000.00", screen=False)
+    # The bank shortens the tenor and suspends the program while the request waits: drafting
+    # passed, screening finds both.
+    Program.objects.filter(pk=chain.program.pk).update(max_tenor_days=30, status="suspended")
+    request = screening.financing_request_screen(request_id=request.pk)
     assert request.status == RequestStatus.REJECTED
     failed = {c["code"] for c in request.screening["checks"] if not c["passed"]}
-    assert failed == {"invoice_within_tenor", "amount_within_advance"}
+    # Above the advance is no reason: it is screened at the cap (the quote's advance).
+    assert failed == {"program_active", "invoice_within_tenor"}
+    Program.objects.filter(pk=chain.program.pk).update(max_tenor_days=180, status="active")
     # Rejected: the invoice is free again.
-    again = svc.financing_request_create(
+    again = drafting.financing_request_create(
         applicant=chain.supplier,
         actor=chain.supplier_maker,
         product="receivables",
@@ -121,8 +130,8 @@ def test_an_invoice_in_an_active_request_cannot_be_in_another():
     chain = make_chain()
     invoice = chain.invoice()
     submitted(chain, [invoice], "1000.00")
-    with pytest.raises(svc.AlreadyFinanced):
-        svc.financing_request_create(
+    with pytest.raises(AlreadyFinanced):
+        drafting.financing_request_create(
             applicant=chain.supplier,
             actor=chain.supplier_maker,
             product="receivables",
@@ -135,13 +144,17 @@ def test_an_invoice_in_an_active_request_cannot_be_in_another():
 def test_four_eyes_above_the_threshold():
     chain = make_chain(threshold="50000.00")
     request = submitted(chain, [chain.invoice("100000.00")], "60000.00")
-    svc.financing_request_approve(request_id=request.pk, bank=chain.bank, actor=chain.bank_checker)
+    decisions.financing_request_approve(
+        request_id=request.pk, bank=chain.bank, actor=chain.bank_checker
+    )
     assert FinancingRequest.objects.get(pk=request.pk).status == RequestStatus.IN_REVIEW
     with pytest.raises(IllegalTransition):
-        svc.financing_request_approve(
+        decisions.financing_request_approve(
             request_id=request.pk, bank=chain.bank, actor=chain.bank_checker
         )
-    svc.financing_request_approve(request_id=request.pk, bank=chain.bank, actor=chain.bank_checker2)
+    decisions.financing_request_approve(
+        request_id=request.pk, bank=chain.bank, actor=chain.bank_checker2
+    )
     assert FinancingRequest.objects.get(pk=request.pk).status == RequestStatus.APPROVED
 
 
@@ -150,7 +163,7 @@ def test_the_submitter_never_approves():
     from scf_platform.models import Membership
 
     Membership.objects.create(user=chain.bank_checker, organization=chain.supplier, role="maker")
-    request = svc.financing_request_create(
+    request = drafting.financing_request_create(
         applicant=chain.supplier,
         actor=chain.bank_checker,
         product="receivables",
@@ -158,12 +171,12 @@ def test_the_submitter_never_approves():
         requested_amount=Decimal("1000.00"),
         invoices=[chain.invoice().pk],
     )
-    svc.financing_request_submit(
+    drafting.financing_request_submit(
         request_id=request.pk, applicant=chain.supplier, actor=chain.bank_checker
     )
-    svc.financing_request_screen(request_id=request.pk)
+    screening.financing_request_screen(request_id=request.pk)
     with pytest.raises(NotPermitted):
-        svc.financing_request_approve(
+        decisions.financing_request_approve(
             request_id=request.pk, bank=chain.bank, actor=chain.bank_checker
         )
 
@@ -172,26 +185,30 @@ def test_overdue_and_late_interest_rounded_once():
     chain = make_chain(threshold="1000000.00")
     invoice = chain.invoice("10000.00", days=10)
     request = submitted(chain, [invoice], "9000.00")
-    svc.financing_request_approve(request_id=request.pk, bank=chain.bank, actor=chain.bank_checker)
-    svc.financing_request_disburse(request_id=request.pk, bank=chain.bank, actor=chain.bank_maker)
+    decisions.financing_request_approve(
+        request_id=request.pk, bank=chain.bank, actor=chain.bank_checker
+    )
+    money.financing_request_disburse(request_id=request.pk, bank=chain.bank, actor=chain.bank_maker)
     maturity = FinancingRequest.objects.get(pk=request.pk).maturity_date
     # Three daily runs after maturity: exact accrual, no per-day rounding.
     for offset in (1, 2, 3):
-        svc.requests_mark_overdue(today=maturity + timedelta(days=offset))
+        periodic.requests_mark_overdue(today=maturity + timedelta(days=offset))
     request.refresh_from_db()
     assert request.status == RequestStatus.OVERDUE
     # 9000 x 0.0435 x 3 / 360 = 3.2625 → 3.26
-    assert svc.late_interest_due(request) == Decimal("3.26")
-    assert svc.amount_outstanding(request) == Decimal("9003.26")
+    assert money.late_interest_due(request) == Decimal("3.26")
+    assert money.amount_outstanding(request) == Decimal("9003.26")
 
 
 def test_repaying_more_than_outstanding_is_refused_and_writes_nothing():
     chain = make_chain()
     request = submitted(chain, [chain.invoice("10000.00")], "9000.00")
-    svc.financing_request_approve(request_id=request.pk, bank=chain.bank, actor=chain.bank_checker)
-    svc.financing_request_disburse(request_id=request.pk, bank=chain.bank, actor=chain.bank_maker)
+    decisions.financing_request_approve(
+        request_id=request.pk, bank=chain.bank, actor=chain.bank_checker
+    )
+    money.financing_request_disburse(request_id=request.pk, bank=chain.bank, actor=chain.bank_maker)
     with pytest.raises(ValidationError):
-        svc.financing_request_repay(
+        money.financing_request_repay(
             request_id=request.pk,
             payer=chain.core,
             actor=chain.core_maker,
@@ -204,10 +221,10 @@ def test_repaying_more_than_outstanding_is_refused_and_writes_nothing():
 @pytest.mark.parametrize(
     "action",
     [
-        lambda chain, request, actor: svc.financing_request_approve(
+        lambda chain, request, actor: decisions.financing_request_approve(
             request_id=request.pk, bank=chain.bank, actor=actor
         ),
-        lambda chain, request, actor: svc.financing_request_reject(
+        lambda chain, request, actor: decisions.financing_request_reject(
             request_id=request.pk, bank=chain.bank, actor=actor, reason="No."
         ),
     ],

@@ -13,7 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.db import ProgrammingError, close_old_connections, connection, transaction
 
-from financing.services import requests as svc
+from financing.services import decisions, drafting, money, screening
 from ledger import verifier
 from ledger.merkle import root_from_leaves
 from ledger.models import (
@@ -39,7 +39,7 @@ from tests.ledger.conftest import LEDGER_TABLES, append_events
 def _flow(chain):
     """A receivables deal from upload to settlement, as the services run it."""
     invoice = chain.invoice("80000.00", days=60)
-    request = svc.financing_request_create(
+    request = drafting.financing_request_create(
         applicant=chain.supplier,
         actor=chain.supplier_maker,
         product="receivables",
@@ -47,12 +47,14 @@ def _flow(chain):
         requested_amount=Decimal("70000.00"),
         invoices=[invoice.pk],
     )
-    svc.financing_request_submit(
+    drafting.financing_request_submit(
         request_id=request.pk, applicant=chain.supplier, actor=chain.supplier_maker
     )
-    svc.financing_request_screen(request_id=request.pk)
-    svc.financing_request_approve(request_id=request.pk, bank=chain.bank, actor=chain.bank_checker)
-    svc.financing_request_disburse(request_id=request.pk, bank=chain.bank, actor=chain.bank_maker)
+    screening.financing_request_screen(request_id=request.pk)
+    decisions.financing_request_approve(
+        request_id=request.pk, bank=chain.bank, actor=chain.bank_checker
+    )
+    money.financing_request_disburse(request_id=request.pk, bank=chain.bank, actor=chain.bank_maker)
     return invoice, request
 
 
@@ -65,7 +67,7 @@ def test_a_receivables_flow_appends_its_events_in_order_with_no_gaps():
     chain = make_chain()
     before = ledger_size()
     invoice, request = _flow(chain)
-    svc.financing_request_repay(
+    money.financing_request_repay(
         request_id=request.pk,
         payer=chain.core,
         actor=chain.core_maker,
@@ -108,9 +110,9 @@ def test_an_action_that_fails_after_its_event_leaves_no_entry(monkeypatch):
         raise RuntimeError("mail server on fire")
 
     # Repaying appends "request.repaid", then fails while telling the parties: all rolls back.
-    monkeypatch.setattr(svc, "_tell", broken_notice)
+    monkeypatch.setattr(money, "_tell", broken_notice)
     with pytest.raises(RuntimeError):
-        svc.financing_request_repay(
+        money.financing_request_repay(
             request_id=request.pk,
             payer=chain.core,
             actor=chain.core_maker,
@@ -122,7 +124,7 @@ def test_an_action_that_fails_after_its_event_leaves_no_entry(monkeypatch):
     assert not LedgerNode.objects.filter(pk=node_id(0, size)).exists()
     # The next event takes the index the rolled-back one would have had: no gap.
     monkeypatch.undo()
-    svc.financing_request_repay(
+    money.financing_request_repay(
         request_id=request.pk,
         payer=chain.core,
         actor=chain.core_maker,

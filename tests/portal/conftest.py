@@ -7,7 +7,7 @@ import re
 import pytest
 from django.test import Client
 
-from financing.services import requests as svc
+from financing.services import decisions, money
 from tests.financing.factories import make_chain
 from tests.financing.factories import submit_request as submitted
 
@@ -42,14 +42,16 @@ def other_chain(db):
 
 def approved(chain, amount="90000.00"):
     request = submitted(chain, [chain.invoice("100000.00")], amount)
-    svc.financing_request_approve(request_id=request.pk, bank=chain.bank, actor=chain.bank_checker)
+    decisions.financing_request_approve(
+        request_id=request.pk, bank=chain.bank, actor=chain.bank_checker
+    )
     request.refresh_from_db()
     return request
 
 
 def disbursed(chain, amount="90000.00"):
     request = approved(chain, amount)
-    svc.financing_request_disburse(request_id=request.pk, bank=chain.bank, actor=chain.bank_maker)
+    money.financing_request_disburse(request_id=request.pk, bank=chain.bank, actor=chain.bank_maker)
     request.refresh_from_db()
     return request
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 
 from financing.models import Program, ProgramParticipant, Repayment, RequestStatus
-from financing.services import requests as svc
+from financing.services import drafting
 from suppliers.models import Invoice, InvoiceStatus
 from tests.financing.factories import today
 from tests.portal.conftest import approved, client_for, disbursed, h1, submitted, text
@@ -135,7 +135,7 @@ def test_onboarding_a_participant_twice_is_refused_before_the_question(chain):
 
 def test_withdrawing_a_withdrawn_request_is_refused_before_the_question(chain):
     request = submitted(chain, [chain.invoice("100000.00")], "90000.00")
-    svc.financing_request_withdraw(
+    drafting.financing_request_withdraw(
         request_id=request.pk, applicant=chain.supplier, actor=chain.supplier_maker
     )
     response = client_for(chain.supplier_maker).get(

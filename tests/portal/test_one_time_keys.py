@@ -167,9 +167,9 @@ def test_a_withdrawal_confirmed_twice_answers_the_first_outcome(chain):
 
 
 def test_a_draft_submitted_twice_answers_the_first_outcome(chain):
-    from financing.services import requests as svc
+    from financing.services import drafting
 
-    draft = svc.financing_request_create(
+    draft = drafting.financing_request_create(
         applicant=chain.supplier,
         actor=chain.supplier_maker,
         product="receivables",

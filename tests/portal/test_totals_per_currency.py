@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from financing.services import requests as svc
+from financing.services import decisions, money
 from financing.services.programs import participant_add, program_create
 from tests.financing.factories import submit_request
 from tests.portal.conftest import client_for, text
@@ -44,8 +44,10 @@ def usd(chain):
 
 def disbursed(chain, invoice_amount, amount):
     request = submit_request(chain, [chain.invoice(invoice_amount, days=80)], amount)
-    svc.financing_request_approve(request_id=request.pk, bank=chain.bank, actor=chain.bank_checker)
-    return svc.financing_request_disburse(
+    decisions.financing_request_approve(
+        request_id=request.pk, bank=chain.bank, actor=chain.bank_checker
+    )
+    return money.financing_request_disburse(
         request_id=request.pk, bank=chain.bank, actor=chain.bank_maker
     )
 

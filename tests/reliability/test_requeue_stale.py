@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 
 from financing.models import FinancingRequest
-from financing.services import requests as workflow
-from financing.services.requests import SCREEN_TASK
+from financing.services import periodic, screening
+from financing.services.screening import SCREEN_TASK
 from financing.tasks import requests_requeue_stale
 from tests.financing.factories import make_chain
 from tests.reliability.world import request_in
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 def test_only_requests_submitted_long_ago_are_queued_again(monkeypatch):
     sent = []
-    monkeypatch.setattr(workflow.app, "send_task", lambda name, **kw: sent.append((name, kw)))
+    monkeypatch.setattr(screening.app, "send_task", lambda name, **kw: sent.append((name, kw)))
     chain = make_chain()
     # Screened first: screening takes the applicant's waiting requests with it.
     screened = request_in(chain, "in_review")
@@ -29,7 +29,7 @@ def test_only_requests_submitted_long_ago_are_queued_again(monkeypatch):
     FinancingRequest.objects.filter(pk__in=[stale.pk, screened.pk]).update(submitted_at=long_ago)
     sent.clear()
 
-    assert workflow.requests_requeue_stale() == 1
+    assert periodic.requests_requeue_stale() == 1
     assert sent == [
         (
             SCREEN_TASK,
@@ -49,5 +49,5 @@ def test_a_requeued_request_already_screened_is_left_alone():
     chain = make_chain()
     request = request_in(chain, "in_review")
     events = request.events.count()
-    assert workflow.financing_request_screen(request_id=request.pk).status == "in_review"
+    assert screening.financing_request_screen(request_id=request.pk).status == "in_review"
     assert request.events.count() == events

@@ -11,7 +11,7 @@ from rest_framework.authtoken.models import Token
 from documents.services import document_issue
 from financing.documents import DocumentKind
 from financing.models import FinancingRequest
-from financing.services import requests as workflow
+from financing.services import decisions, drafting, money, periodic, screening
 from ledger.services import ledger_checkpoint_sign
 from scf_platform.models import OrganizationKind, Role
 from tests.factories import OrganizationFactory, member
@@ -35,7 +35,7 @@ THIRD_MARK = "Zeta"
 def request_in(chain: Chain, status: str, amount: str = "90000.00") -> FinancingRequest:
     """A request of `chain` brought to `status` through the services (screened in-process)."""
     invoice = chain.invoice()
-    request = workflow.financing_request_create(
+    request = drafting.financing_request_create(
         applicant=chain.supplier,
         actor=chain.supplier_maker,
         product="receivables",
@@ -44,17 +44,17 @@ def request_in(chain: Chain, status: str, amount: str = "90000.00") -> Financing
         invoices=[invoice.pk],
     )
     steps = {
-        "submitted": lambda: workflow.financing_request_submit(
+        "submitted": lambda: drafting.financing_request_submit(
             request_id=request.pk, applicant=chain.supplier, actor=chain.supplier_maker
         ),
-        "in_review": lambda: workflow.financing_request_screen(request_id=request.pk),
-        "approved": lambda: workflow.financing_request_approve(
+        "in_review": lambda: screening.financing_request_screen(request_id=request.pk),
+        "approved": lambda: decisions.financing_request_approve(
             request_id=request.pk, bank=chain.bank, actor=chain.bank_checker
         ),
-        "disbursed": lambda: workflow.financing_request_disburse(
+        "disbursed": lambda: money.financing_request_disburse(
             request_id=request.pk, bank=chain.bank, actor=chain.bank_maker
         ),
-        "overdue": lambda: workflow.requests_mark_overdue(
+        "overdue": lambda: periodic.requests_mark_overdue(
             today=FinancingRequest.objects.get(pk=request.pk).maturity_date + timedelta(days=1)
         ),
     }
