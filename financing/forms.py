@@ -133,6 +133,7 @@ class ProgramForm(forms.Form):
         label=_("Advance rate"),
         max_digits=5,
         decimal_places=4,
+        # xgettext:no-python-format
         help_text=_("A fraction: 0.90 lends 90% of the invoices."),
         localize=False,
     )
