@@ -1,21 +1,11 @@
-"""How documents show figures, in the language active while a draft's context is built: the
-kinds' drafters use these so that every document writes an amount, a rate and a day alike."""
+"""How documents show rates and days, in the language active while a draft's context is
+built (amounts: scf_platform.money.money, as the portals show them), so that every document
+writes them alike."""
 
 from datetime import datetime
 from decimal import Decimal
 
 from django.utils import formats, timezone
-
-from scf_platform.money import round_half_up
-
-
-def money_text(amount, currency: str = "") -> str:
-    if amount is None:
-        return "—"
-    text = formats.number_format(
-        round_half_up(Decimal(amount)), decimal_pos=2, use_l10n=True, force_grouping=True
-    )
-    return f"{text} {currency}".strip()
 
 
 def percent_text(rate) -> str:

@@ -15,7 +15,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from documents.formatting import day_text, money_text, percent_text
+from documents.formatting import day_text, percent_text
 from documents.registry import (
     Draft,
     Kind,
@@ -25,6 +25,7 @@ from documents.registry import (
 )
 from financing.models import FinancingRequest, Repayment, RequestStatus
 from scf_platform.models import Organization
+from scf_platform.money import money
 from suppliers.models import Invoice
 
 
@@ -61,7 +62,7 @@ def _invoice_rows(request: FinancingRequest) -> tuple[list[dict], Decimal]:
             "number": invoice.number,
             "issue_date": day_text(invoice.issue_date),
             "due_date": day_text(invoice.due_date),
-            "amount": money_text(invoice.amount, invoice.currency),
+            "amount": money(invoice.amount, invoice.currency),
         }
         for invoice in invoices
     ]
@@ -106,7 +107,7 @@ def _confirmation_letter(pk: int) -> Draft:
             "issued_on": day_text(invoice.confirmed_at),
             "confirmed_at": timezone.localtime(invoice.confirmed_at).strftime("%Y-%m-%d %H:%M"),
             "confirmed_by": invoice.confirmed_by.get_username() if invoice.confirmed_by else "",
-            "amount": money_text(invoice.amount, invoice.currency),
+            "amount": money(invoice.amount, invoice.currency),
             "issue_date": day_text(invoice.issue_date),
             "due_date": day_text(invoice.due_date),
         }
@@ -136,7 +137,7 @@ def _assignment_notice(pk: int) -> Draft:
             "issued_on": day_text(request.decided_at),
             "invoices": rows,
             "invoice_count": len(rows),
-            "invoice_total": money_text(total, request.currency),
+            "invoice_total": money(total, request.currency),
         }
     return Draft(
         kind=DocumentKind.ASSIGNMENT_NOTICE,
@@ -164,9 +165,9 @@ def _financing_agreement(pk: int) -> Draft:
             "issued_on": day_text(request.value_date),
             "invoices": rows,
             "invoice_count": len(rows),
-            "invoice_total": money_text(total, currency),
+            "invoice_total": money(total, currency),
             "terms": {
-                "credit_limit": money_text(program.credit_limit, program.currency),
+                "credit_limit": money(program.credit_limit, program.currency),
                 "advance_rate": percent_text(program.advance_rate),
                 "annual_rate": percent_text(program.annual_rate),
                 "late_rate": percent_text(program.effective_late_rate),
@@ -174,10 +175,10 @@ def _financing_agreement(pk: int) -> Draft:
                 "max_tenor_days": program.max_tenor_days,
             },
             "quote": {
-                "requested_amount": money_text(request.requested_amount, currency),
-                "advance_amount": money_text(request.advance_amount, currency),
-                "discount_amount": money_text(request.discount_amount, currency),
-                "net_proceeds": money_text(request.net_proceeds, currency),
+                "requested_amount": money(request.requested_amount, currency),
+                "advance_amount": money(request.advance_amount, currency),
+                "discount_amount": money(request.discount_amount, currency),
+                "net_proceeds": money(request.net_proceeds, currency),
                 "annual_rate": percent_text(request.annual_rate),
                 "apr": percent_text(request.apr),
                 "days": request.days,
@@ -215,29 +216,29 @@ def _repayment_statement(pk: int) -> Draft:
                 {
                     "paid_on": day_text(repayment.paid_on),
                     "payer": repayment.payer.name,
-                    "amount": money_text(repayment.amount, currency),
-                    "principal": money_text(repayment.principal_part, currency),
-                    "late_interest": money_text(repayment.late_interest_part, currency),
+                    "amount": money(repayment.amount, currency),
+                    "principal": money(repayment.principal_part, currency),
+                    "late_interest": money(repayment.late_interest_part, currency),
                 }
                 for repayment in repayments
             ],
             "summary": {
-                "advance_amount": money_text(request.advance_amount, currency),
-                "discount_amount": money_text(request.discount_amount, currency),
-                "net_proceeds": money_text(request.net_proceeds, currency),
+                "advance_amount": money(request.advance_amount, currency),
+                "discount_amount": money(request.discount_amount, currency),
+                "net_proceeds": money(request.net_proceeds, currency),
                 "value_date": day_text(request.value_date),
                 "maturity_date": day_text(request.maturity_date),
                 "late_rate": percent_text(request.program.effective_late_rate),
                 "day_count": request.day_count,
                 "settled_on": day_text(request.settled_at),
-                "outstanding": money_text(request.principal_outstanding, currency),
+                "outstanding": money(request.principal_outstanding, currency),
             },
             "totals": {
-                "amount": money_text(sum((r.amount for r in repayments), Decimal(0)), currency),
-                "principal": money_text(
+                "amount": money(sum((r.amount for r in repayments), Decimal(0)), currency),
+                "principal": money(
                     sum((r.principal_part for r in repayments), Decimal(0)), currency
                 ),
-                "late_interest": money_text(
+                "late_interest": money(
                     sum((r.late_interest_part for r in repayments), Decimal(0)), currency
                 ),
             },
