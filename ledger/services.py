@@ -13,10 +13,6 @@ from ledger.merkle import CompactRange, canonical_bytes, leaf_hash
 from ledger.models import (
     LedgerCheckpoint,
     LedgerEntry,
-    LedgerEntryParty,
-    LedgerHead,
-    LedgerNode,
-    node_id,
 )
 from ledger.signing import sign_checkpoint
 from scf_platform.bulk_sql import array_literal, bytea_array_literal
@@ -33,57 +29,39 @@ def timestamp_text(moment: datetime) -> str:
 
 
 # Raw SQL on the append path: an append is a handful of statements on the critical section every
-# business transaction queues for, and ORM overhead there is most of the cost.
-_HEAD_LOCKED = "SELECT size, frontier FROM ledger_ledgerhead WHERE id = %s FOR UPDATE"
-_HEAD_UNLOCKED = "SELECT size, frontier FROM ledger_ledgerhead WHERE id = %s"  # SQLite
-_HEAD_CREATE = (
-    "INSERT INTO ledger_ledgerhead (id, size, frontier) VALUES (%s, 0, '[]') ON CONFLICT DO NOTHING"
-)
+# business transaction queues for, and ORM overhead there is most of the cost. The application
+# role writes entries and party rows only: the head lock is a SECURITY DEFINER function, and the
+# database's trigger on the entries saves the subtree nodes and moves the head (migration 0004).
+_HEAD_LOCKED = "SELECT head_size, head_frontier FROM ledger_head_lock(%s)"
 _APPEND_POSTGRESQL = """
 WITH entry AS (
     INSERT INTO ledger_ledgerentry ("index", kind, subject, leaf, leaf_hash, created_at)
     VALUES (%s, %s, %s, %s, %s, %s)
-), parties AS (
-    INSERT INTO ledger_ledgerentryparty (entry_id, organization_id)
-    SELECT %s, unnest(%s::bigint[])
-), nodes AS (
-    INSERT INTO ledger_ledgernode (id, hash) SELECT * FROM unnest(%s::bigint[], %s::bytea[])
 )
-UPDATE ledger_ledgerhead SET size = %s, frontier = %s::jsonb WHERE id = %s
+INSERT INTO ledger_ledgerentryparty (entry_id, organization_id) SELECT %s, unnest(%s::bigint[])
 """
-# Many appends at once: the same four writes, each a multi-row insert from parallel arrays.
+# Many appends at once: the same writes, each a multi-row insert from parallel arrays.
 _APPEND_MANY_POSTGRESQL = """
 WITH entries AS (
     INSERT INTO ledger_ledgerentry ("index", kind, subject, leaf, leaf_hash, created_at)
     SELECT entry.*, %s FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::bytea[], %s::bytea[])
         AS entry
-), parties AS (
-    INSERT INTO ledger_ledgerentryparty (entry_id, organization_id)
-    SELECT * FROM unnest(%s::bigint[], %s::bigint[])
-), nodes AS (
-    INSERT INTO ledger_ledgernode (id, hash) SELECT * FROM unnest(%s::bigint[], %s::bytea[])
 )
-UPDATE ledger_ledgerhead SET size = %s, frontier = %s::jsonb WHERE id = %s
+INSERT INTO ledger_ledgerentryparty (entry_id, organization_id)
+SELECT * FROM unnest(%s::bigint[], %s::bigint[])
 """
+_CHECKPOINT_RECORD = "SELECT ledger_checkpoint_record(%s, %s, %s, %s, %s, %s)"
 # Events appended per statement: bounds the statement's size (leaves are a few hundred bytes).
 APPEND_MANY_BATCH = 2000
 
 
 def _head_locked() -> tuple[int, list[str]]:
     """The tree head's size and right edge, locked until the transaction ends: the one point
-    where appends queue up."""
-    select = _HEAD_LOCKED if connection.features.has_select_for_update else _HEAD_UNLOCKED
+    where appends queue up. (The function makes the head on the first append ever.)"""
     with connection.cursor() as cursor:
-        cursor.execute(select, [HEAD_ID])
-        row = cursor.fetchone()
-        if row is None:
-            # First append ever (or after a test flush). ON CONFLICT DO NOTHING: a concurrent
-            # first append waits on our row, then finds it.
-            cursor.execute(_HEAD_CREATE, [HEAD_ID])
-            cursor.execute(select, [HEAD_ID])
-            row = cursor.fetchone()
-    size, frontier = row
-    # Django reads jsonb back as text on a raw cursor; SQLite stores text anyway.
+        cursor.execute(_HEAD_LOCKED, [HEAD_ID])
+        size, frontier = cursor.fetchone()
+    # Django reads jsonb back as text on a raw cursor.
     return size, json.loads(frontier) if isinstance(frontier, str) else frontier
 
 
@@ -121,13 +99,11 @@ def leaf_nonces(count: int) -> list[str]:
 def ledger_append(*, kind: str, subject: str, parties: list[int], payload: dict) -> LedgerEntry:
     """Append one event, in the caller's transaction: it commits or rolls back with the change
     it records. O(log n): the head's right edge absorbs the leaf, and the subtrees it completes
-    are saved for proofs; nothing before it is read."""
+    are saved for proofs (by the database's trigger); nothing before it is read."""
     parties = sorted(set(parties))
     now = timezone.now()
     with transaction.atomic(savepoint=False):
-        size, frontier_hex = _head_locked()
-        frontier = CompactRange.from_hex(size, frontier_hex)
-        index = size
+        index, _ = _head_locked()
         leaf = canonical_bytes(
             leaf_content(
                 index=index,
@@ -143,21 +119,17 @@ def ledger_append(*, kind: str, subject: str, parties: list[int], payload: dict)
         entry = LedgerEntry(
             index=index, kind=kind, subject=subject, leaf=leaf, leaf_hash=digest, created_at=now
         )
-        nodes = [
-            (node_id(level, index + 1 - (1 << level)), node)
-            for level, node in enumerate(frontier.append(digest))
-        ]
-        write = _write_postgresql if connection.vendor == "postgresql" else _write_portable
-        write(entry=entry, parties=parties, nodes=nodes, frontier=frontier)
+        _write_postgresql(entry=entry, parties=parties)
     entry._state.adding = False
     entry._state.db = connection.alias
     return entry
 
 
-def _write_postgresql(*, entry, parties, nodes, frontier) -> None:
-    """The four writes of an append as one statement: one round trip while the head is held,
-    which is most of what an append costs. Party rows point at an entry inserted by the same
-    statement; the foreign keys are deferred, so they are checked at commit."""
+def _write_postgresql(*, entry, parties) -> None:
+    """The writes of an append as one statement: one round trip while the head is held, which
+    is most of what an append costs (the trigger's node and head writes run inside it). Party
+    rows point at an entry inserted by the same statement; the foreign keys are deferred, so
+    they are checked at commit."""
     params = [
         entry.index,
         entry.kind,
@@ -167,24 +139,9 @@ def _write_postgresql(*, entry, parties, nodes, frontier) -> None:
         entry.created_at,
         entry.index,
         parties,
-        [key for key, _ in nodes],
-        [node for _, node in nodes],
-        frontier.size,
-        json.dumps(frontier.to_hex()),
-        HEAD_ID,
     ]
     with connection.cursor() as cursor:
         cursor.execute(_APPEND_POSTGRESQL, params)
-
-
-def _write_portable(*, entry, parties, nodes, frontier) -> None:
-    """The same writes through the ORM, for SQLite (`make run` on a bare machine)."""
-    entry.save(force_insert=True)
-    LedgerEntryParty.objects.bulk_create(
-        [LedgerEntryParty(entry=entry, organization_id=party) for party in parties]
-    )
-    LedgerNode.objects.bulk_create([LedgerNode(id=key, hash=node) for key, node in nodes])
-    LedgerHead.objects.filter(pk=HEAD_ID).update(size=frontier.size, frontier=frontier.to_hex())
 
 
 def ledger_append_many(events: Iterable[BusinessEvent]) -> range:
@@ -194,18 +151,14 @@ def ledger_append_many(events: Iterable[BusinessEvent]) -> range:
     APPEND_MANY_BATCH events. Returns the indexes they got."""
     now = timezone.now()
     at = timestamp_text(now)
-    write = _write_many_postgresql if connection.vendor == "postgresql" else _write_many_portable
     with transaction.atomic(savepoint=False):
-        size, frontier_hex = _head_locked()
-        frontier = CompactRange.from_hex(size, frontier_hex)
-        first = size
+        first, _ = _head_locked()
+        index = first
         events = iter(events)
         while batch := list(islice(events, APPEND_MANY_BATCH)):
             entries: list[tuple[int, str, str, bytes, bytes]] = []
             parties: list[tuple[int, int]] = []
-            nodes: list[tuple[int, bytes]] = []
             for event, nonce in zip(batch, leaf_nonces(len(batch)), strict=True):
-                index = frontier.size
                 event_parties = sorted(set(event.parties))
                 leaf = canonical_bytes(
                     leaf_content(
@@ -221,15 +174,12 @@ def ledger_append_many(events: Iterable[BusinessEvent]) -> range:
                 digest = leaf_hash(leaf)
                 entries.append((index, event.kind, event.subject, leaf, digest))
                 parties += [(index, party) for party in event_parties]
-                nodes += [
-                    (node_id(level, index + 1 - (1 << level)), node)
-                    for level, node in enumerate(frontier.append(digest))
-                ]
-            write(entries=entries, parties=parties, nodes=nodes, frontier=frontier, at=now)
-    return range(first, frontier.size)
+                index += 1
+            _write_many_postgresql(entries=entries, parties=parties, at=now)
+    return range(first, index)
 
 
-def _write_many_postgresql(*, entries, parties, nodes, frontier, at) -> None:
+def _write_many_postgresql(*, entries, parties, at) -> None:
     """A batch's writes as one statement, each column one array literal; foreign keys are
     deferred, as for one append."""
     indexes, kinds, subjects, leaves, digests = zip(*entries, strict=True)
@@ -242,31 +192,9 @@ def _write_many_postgresql(*, entries, parties, nodes, frontier, at) -> None:
         bytea_array_literal(digests),
         array_literal(index for index, _ in parties),
         array_literal(party for _, party in parties),
-        array_literal(key for key, _ in nodes),
-        bytea_array_literal(node for _, node in nodes),
-        frontier.size,
-        json.dumps(frontier.to_hex()),
-        HEAD_ID,
     ]
     with connection.cursor() as cursor:
         cursor.execute(_APPEND_MANY_POSTGRESQL, params)
-
-
-def _write_many_portable(*, entries, parties, nodes, frontier, at) -> None:
-    """The same writes through the ORM, for SQLite."""
-    LedgerEntry.objects.bulk_create(
-        [
-            LedgerEntry(
-                index=index, kind=kind, subject=subject, leaf=leaf, leaf_hash=digest, created_at=at
-            )
-            for index, kind, subject, leaf, digest in entries
-        ]
-    )
-    LedgerEntryParty.objects.bulk_create(
-        [LedgerEntryParty(entry_id=index, organization_id=party) for index, party in parties]
-    )
-    LedgerNode.objects.bulk_create([LedgerNode(id=key, hash=node) for key, node in nodes])
-    LedgerHead.objects.filter(pk=HEAD_ID).update(size=frontier.size, frontier=frontier.to_hex())
 
 
 def ledger_checkpoint_sign(*, only_if_grown: bool = False) -> LedgerCheckpoint | None:
@@ -283,4 +211,18 @@ def ledger_checkpoint_sign(*, only_if_grown: bool = False) -> LedgerCheckpoint |
         fields = sign_checkpoint(
             tree_size=size, root_hash=root.hex(), timestamp=timestamp_text(timezone.now())
         )
-        return LedgerCheckpoint.objects.create(**fields)
+        # The database stores it only for the head it holds locked (migration 0004).
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _CHECKPOINT_RECORD,
+                [
+                    fields["tree_size"],
+                    fields["root_hash"],
+                    fields["timestamp"],
+                    fields["signature"],
+                    fields["public_key"],
+                    fields["key_id"],
+                ],
+            )
+            (checkpoint_id,) = cursor.fetchone()
+        return LedgerCheckpoint.objects.get(pk=checkpoint_id)

@@ -84,22 +84,6 @@ def test_business_events_recorded_together_reach_the_ledger_in_order():
     assert [leaf["subject"] for leaf in leaves()] == [f"bulk:{n}" for n in range(5)]
 
 
-@pytest.mark.django_db
-def test_the_portable_bulk_append_writes_what_the_postgresql_one_does(monkeypatch):
-    a, b = OrganizationFactory(), OrganizationFactory()
-    ledger_append_many(bulk_events(3, [a.pk, b.pk]))
-    monkeypatch.setattr(services, "_write_many_postgresql", services._write_many_portable)
-    monkeypatch.setattr(services, "APPEND_MANY_BATCH", 2)
-    ledger_append_many(bulk_events(5, [b.pk]))
-    monkeypatch.undo()
-    append_events(2, [a.pk])
-    assert ledger_size() == 10
-    assert LedgerEntryParty.objects.filter(entry__index__range=(3, 7)).count() == 5
-    ledger_checkpoint_sign()
-    report = ledger_verify()
-    assert report.ok, report.problems()
-
-
 def verify_command() -> tuple[bool, str]:
     out = StringIO()
     try:
