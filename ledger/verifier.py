@@ -246,7 +246,7 @@ def _json_object(text: str | bytes, what: str) -> dict[str, Any]:
             raise _Invalid(f"{what} is not UTF-8 ({exc})") from None
     try:
         value = json.loads(text, object_pairs_hook=_no_duplicate_keys)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested past the stack
         raise _Invalid(f"{what} is not valid JSON ({exc})") from None
     if not isinstance(value, dict):
         raise _Invalid(f"{what} is not a JSON object")

@@ -183,6 +183,12 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "scf_platform.api.exceptions.exception_handler",
+    # JSON nested past a limit is a 400, not a RecursionError (scf_platform/api/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "scf_platform.api.parsers.DepthLimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_THROTTLE_RATES": {"login": os.environ.get("LOGIN_THROTTLE_RATE", "10/min")},
     "COERCE_DECIMAL_TO_STRING": True,
 }
@@ -257,6 +263,9 @@ CACHES = (
     if REDIS_URL
     else {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 )
+
+# Error reports hide connection strings too, not only settings named like KEY or PASS.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "scf_platform.reporting.ReporterFilter"
 
 LOGGING = {
     "version": 1,

@@ -5,11 +5,13 @@ from rest_framework import mixins, serializers, status
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
 from scf_platform import services
+from scf_platform.api.parsers import DepthLimitedJSONParser
 from scf_platform.api.permissions import IsOperator
 from scf_platform.api.serializers import (
     MemberCreateSerializer,
@@ -27,6 +29,8 @@ class TokenView(ObtainAuthToken):
 
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "login"
+    # ObtainAuthToken names its own parsers, DRF's plain JSONParser among them.
+    parser_classes = [DepthLimitedJSONParser, FormParser, MultiPartParser]
 
     @extend_schema(
         request=inline_serializer(

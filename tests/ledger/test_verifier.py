@@ -387,6 +387,14 @@ def test_garbage_lines_are_reported_not_raised(junk, where):
     assert report.ok == (not junk)
 
 
+def test_json_nested_past_the_stack_is_a_problem_not_a_crash():
+    deep = "[" * 100_000 + "]" * 100_000 + "\n"
+    report = _run([*EXPORT[:3], deep, *EXPORT[3:]])
+    assert not report.ok
+    assert any(p.startswith("line 4: entry is not valid JSON") for p in report.problems)
+    assert not _run(EXPORT, deep).ok
+
+
 def test_duplicate_json_keys_are_refused():
     lines = list(EXPORT)
     lines[1] = lines[1].replace('{"index":0,', '{"index":0,"index":0,')
