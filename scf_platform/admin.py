@@ -2,7 +2,11 @@
 
 from django.contrib import admin
 
+from scf_platform.forms import ThrottledAdminAuthenticationForm
 from scf_platform.models import Membership, Organization
+
+# /admin/login/ is slowed down against password guessing as the portal's sign-in is.
+admin.site.login_form = ThrottledAdminAuthenticationForm
 
 
 class MembershipInline(admin.TabularInline):

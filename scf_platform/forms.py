@@ -1,24 +1,31 @@
 """Portal forms of the platform core."""
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from scf_platform.models import Organization, OrganizationKind, Role
-from scf_platform.throttle import login_blocked, login_failed, login_succeeded
+from scf_platform.throttle import (
+    client_address,
+    login_attempt_wait,
+    login_failed,
+    login_succeeded,
+)
 
 
-class ThrottledAuthenticationForm(AuthenticationForm):
-    error_messages = {
-        **AuthenticationForm.error_messages,
-        "throttled": _("Too many failed sign-ins. Wait a few minutes and try again."),
-    }
+class _ThrottledSignIn:
+    """Sign-in slowed down per username and per client address (scf_platform/throttle.py):
+    while a wait lasts the password is not checked at all."""
 
     def clean(self):
         username = self.cleaned_data.get("username") or ""
-        address = self.request.META.get("REMOTE_ADDR", "") if self.request else ""
-        if login_blocked(address=address, username=username):
-            raise forms.ValidationError(self.error_messages["throttled"], code="throttled")
+        address = client_address(self.request) if self.request else ""
+        wait = login_attempt_wait(address=address, username=username)
+        if wait:
+            raise forms.ValidationError(
+                _("Too many failed sign-ins. Wait a few minutes and try again."), code="throttled"
+            )
         try:
             cleaned = super().clean()
         except forms.ValidationError:
@@ -26,6 +33,14 @@ class ThrottledAuthenticationForm(AuthenticationForm):
             raise
         login_succeeded(address=address, username=username)
         return cleaned
+
+
+class ThrottledAuthenticationForm(_ThrottledSignIn, AuthenticationForm):
+    """The portal's sign-in."""
+
+
+class ThrottledAdminAuthenticationForm(_ThrottledSignIn, AdminAuthenticationForm):
+    """/admin/login/: the same limits (a staff check that fails counts as a failure too)."""
 
 
 class MemberAddForm(forms.Form):

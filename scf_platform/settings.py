@@ -176,7 +176,20 @@ EMAIL_PORT = int(os.environ.get("EMAIL_PORT", 25))
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "SCF Platform <noreply@localhost>")
 
+# Password guessing (scf_platform/throttle.py): per username and per client address, a delay
+# that doubles with each failure past the free ones. TRUSTED_PROXY_COUNT is how many reverse
+# proxies of ours stand in front of the web server (each appending to X-Forwarded-For); with the
+# default 0 the header is ignored, as anyone can write it. Set it to 1 behind one nginx.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", 0))
+LOGIN_FREE_FAILURES = int(os.environ.get("LOGIN_FREE_FAILURES", 5))
+LOGIN_ADDRESS_FREE_FAILURES = int(os.environ.get("LOGIN_ADDRESS_FREE_FAILURES", 20))
+LOGIN_DELAY_BASE = int(os.environ.get("LOGIN_DELAY_BASE", 30))
+LOGIN_DELAY_MAX = int(os.environ.get("LOGIN_DELAY_MAX", 3600))
+LOGIN_FAILURE_WINDOW = int(os.environ.get("LOGIN_FAILURE_WINDOW", 3600))
+
 REST_FRAMEWORK = {
+    # DRF's throttles key on the client address read the same way (None would trust the header).
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",

@@ -1,10 +1,12 @@
 """API endpoints of the platform core: token, me, organizations, members."""
 
+from collections.abc import Mapping
+
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, Throttled, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -22,6 +24,7 @@ from scf_platform.api.serializers import (
 )
 from scf_platform.api.views import ActingAPIView, TenantViewSet
 from scf_platform.models import Membership, Organization, Role
+from scf_platform.throttle import client_address, login_attempt_wait, login_failed, login_succeeded
 
 
 class TokenView(ObtainAuthToken):
@@ -40,7 +43,21 @@ class TokenView(ObtainAuthToken):
         responses=inline_serializer("TokenResponse", {"token": serializers.CharField()}),
     )
     def post(self, request, *args, **kwargs):
-        return super().post(request, *args, **kwargs)
+        # Slowed down per username and per client address, as the portal's sign-in is: while a
+        # wait lasts the password is not checked, the right one gives no token either.
+        data = request.data
+        username = str(data.get("username", "")) if isinstance(data, Mapping) else ""
+        address = client_address(request)
+        wait = login_attempt_wait(address=address, username=username)
+        if wait:
+            raise Throttled(wait=wait, detail="Too many failed sign-ins; try again later.")
+        try:
+            response = super().post(request, *args, **kwargs)
+        except ValidationError:
+            login_failed(address=address, username=username)
+            raise
+        login_succeeded(address=address, username=username)
+        return response
 
 
 class MeView(ActingAPIView):
