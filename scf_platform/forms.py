@@ -6,41 +6,37 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from scf_platform.models import Organization, OrganizationKind, Role
-from scf_platform.throttle import (
-    client_address,
-    login_attempt_wait,
-    login_failed,
-    login_succeeded,
-)
+from scf_platform.throttle import login_blocked, login_failed, login_succeeded
 
 
-class _ThrottledSignIn:
-    """Sign-in slowed down per username and per client address (scf_platform/throttle.py):
-    while a wait lasts the password is not checked at all."""
+class ThrottledAuthenticationForm(AuthenticationForm):
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "throttled": _("Too many failed sign-ins. Wait a few minutes and try again."),
+    }
 
     def clean(self):
+        # Per username and per client address (scf_platform/throttle.py); while a wait lasts the
+        # password is not checked at all.
         username = self.cleaned_data.get("username") or ""
-        address = client_address(self.request) if self.request else ""
-        wait = login_attempt_wait(address=address, username=username)
-        if wait:
-            raise forms.ValidationError(
-                _("Too many failed sign-ins. Wait a few minutes and try again."), code="throttled"
-            )
+        if login_blocked(request=self.request, username=username):
+            raise forms.ValidationError(self.error_messages["throttled"], code="throttled")
         try:
             cleaned = super().clean()
         except forms.ValidationError:
-            login_failed(address=address, username=username)
+            login_failed(request=self.request, username=username)
             raise
-        login_succeeded(address=address, username=username)
+        login_succeeded(request=self.request, username=username)
         return cleaned
 
 
-class ThrottledAuthenticationForm(_ThrottledSignIn, AuthenticationForm):
-    """The portal's sign-in."""
+class ThrottledAdminAuthenticationForm(ThrottledAuthenticationForm, AdminAuthenticationForm):
+    """/admin/login/, with the same limits (a failed staff check counts as a failure too)."""
 
-
-class ThrottledAdminAuthenticationForm(_ThrottledSignIn, AdminAuthenticationForm):
-    """/admin/login/: the same limits (a staff check that fails counts as a failure too)."""
+    error_messages = {
+        **AdminAuthenticationForm.error_messages,
+        "throttled": ThrottledAuthenticationForm.error_messages["throttled"],
+    }
 
 
 class MemberAddForm(forms.Form):

@@ -49,7 +49,8 @@ class _Counter:
         return f"login-wait:{self.name}"
 
 
-def _counters(*, address: str, username: str) -> list[_Counter]:
+def _counters(*, request, username: str) -> list[_Counter]:
+    address = client_address(request) if request is not None else ""
     return [
         _Counter(f"user:{username.strip().lower()}", settings.LOGIN_FREE_FAILURES),
         _Counter(f"address:{address}", settings.LOGIN_ADDRESS_FREE_FAILURES),
@@ -64,12 +65,12 @@ def login_delay(failures: int, *, free: int) -> int:
     return min(settings.LOGIN_DELAY_BASE * 2 ** (failures - free), settings.LOGIN_DELAY_MAX)
 
 
-def login_attempt_wait(*, address: str, username: str) -> int:
+def login_blocked(*, request, username: str) -> int:
     """0 when a sign-in may be tried now (and, past the free failures, takes the one turn there
     is until the next delay: concurrent guesses do not all get through), else the seconds to
     wait."""
     now = time.time()
-    for counter in _counters(address=address, username=username):
+    for counter in _counters(request=request, username=username):
         failures = cache.get(counter.count_key, 0)
         delay = login_delay(failures, free=counter.free)
         if delay and not cache.add(counter.wait_key, now + delay, delay):
@@ -78,10 +79,10 @@ def login_attempt_wait(*, address: str, username: str) -> int:
     return 0
 
 
-def login_failed(*, address: str, username: str) -> None:
+def login_failed(*, request, username: str) -> None:
     now = time.time()
     window = settings.LOGIN_FAILURE_WINDOW
-    for counter in _counters(address=address, username=username):
+    for counter in _counters(request=request, username=username):
         cache.add(counter.count_key, 0, window)
         try:
             failures = cache.incr(counter.count_key)
@@ -94,7 +95,7 @@ def login_failed(*, address: str, username: str) -> None:
             cache.set(counter.wait_key, now + delay, delay)
 
 
-def login_succeeded(*, address: str, username: str) -> None:
+def login_succeeded(*, request, username: str) -> None:
     """The account's count starts again; the address's does not (it may be guessing others)."""
-    user, _ = _counters(address=address, username=username)
+    user, _ = _counters(request=request, username=username)
     cache.delete_many([user.count_key, user.wait_key])

@@ -24,7 +24,7 @@ from scf_platform.api.serializers import (
 )
 from scf_platform.api.views import ActingAPIView, TenantViewSet
 from scf_platform.models import Membership, Organization, Role
-from scf_platform.throttle import client_address, login_attempt_wait, login_failed, login_succeeded
+from scf_platform.throttle import login_blocked, login_failed, login_succeeded
 
 
 class TokenView(ObtainAuthToken):
@@ -47,16 +47,15 @@ class TokenView(ObtainAuthToken):
         # wait lasts the password is not checked, the right one gives no token either.
         data = request.data
         username = str(data.get("username", "")) if isinstance(data, Mapping) else ""
-        address = client_address(request)
-        wait = login_attempt_wait(address=address, username=username)
+        wait = login_blocked(request=request, username=username)
         if wait:
             raise Throttled(wait=wait, detail="Too many failed sign-ins; try again later.")
         try:
             response = super().post(request, *args, **kwargs)
         except ValidationError:
-            login_failed(address=address, username=username)
+            login_failed(request=request, username=username)
             raise
-        login_succeeded(address=address, username=username)
+        login_succeeded(request=request, username=username)
         return response
 
 
