@@ -56,6 +56,11 @@ run: demo
 services:
 	scripts/ensure-services
 
+# Development mode is asked for, never assumed: the settings turn DEBUG on only with DEBUG=true,
+# and without it refuse to start with no SECRET_KEY. `make run` (and `make demo`, the tests and
+# the benchmarks) ask, for themselves and what they run first; `make migrate` alone does not.
+run demo test test-reliability bench: export DEBUG ?= true
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -214,7 +214,10 @@ def bench_verify(entries: int) -> list[tuple[str, str, str]]:
         checkpoint.write_text(json.dumps(signed.as_json()))
         start = time.perf_counter()
         result = subprocess.run(
-            [sys.executable, str(ROOT / "ledger" / "verifier.py"), str(export), str(checkpoint)],
+            [
+                *(sys.executable, str(ROOT / "ledger" / "verifier.py"), str(export)),
+                *(str(checkpoint), "--public-key", signed.public_key),
+            ],
             capture_output=True,
             text=True,
         )

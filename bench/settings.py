@@ -6,6 +6,7 @@ import os
 # Before the import: with a secret key and no DEBUG in the environment the project runs as in
 # production (no query log, no debug pages), which is what a benchmark must measure.
 os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-any-deployment-0123456789")
+os.environ["DEBUG"] = "false"  # whatever the caller asked for itself (the test suite asks for it)
 os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 

@@ -13,7 +13,6 @@ from ledger.merkle import CompactRange, canonical_bytes, leaf_hash
 from ledger.models import (
     LedgerCheckpoint,
     LedgerEntry,
-    node_id,
 )
 from ledger.signing import sign_checkpoint
 from scf_platform.bulk_sql import array_literal, bytea_array_literal
@@ -30,54 +29,38 @@ def timestamp_text(moment: datetime) -> str:
 
 
 # Raw SQL on the append path: an append is a handful of statements on the critical section every
-# business transaction queues for, and ORM overhead there is most of the cost.
-_HEAD_LOCKED = "SELECT size, frontier FROM ledger_ledgerhead WHERE id = %s FOR UPDATE"
-_HEAD_CREATE = (
-    "INSERT INTO ledger_ledgerhead (id, size, frontier) VALUES (%s, 0, '[]') ON CONFLICT DO NOTHING"
-)
+# business transaction queues for, and ORM overhead there is most of the cost. The application
+# role writes entries and party rows only: the head lock is a SECURITY DEFINER function, and the
+# database's trigger on the entries saves the subtree nodes and moves the head (migration 0004).
+_HEAD_LOCKED = "SELECT head_size, head_frontier FROM ledger_head_lock(%s)"
 _APPEND_POSTGRESQL = """
 WITH entry AS (
     INSERT INTO ledger_ledgerentry ("index", kind, subject, leaf, leaf_hash, created_at)
     VALUES (%s, %s, %s, %s, %s, %s)
-), parties AS (
-    INSERT INTO ledger_ledgerentryparty (entry_id, organization_id)
-    SELECT %s, unnest(%s::bigint[])
-), nodes AS (
-    INSERT INTO ledger_ledgernode (id, hash) SELECT * FROM unnest(%s::bigint[], %s::bytea[])
 )
-UPDATE ledger_ledgerhead SET size = %s, frontier = %s::jsonb WHERE id = %s
+INSERT INTO ledger_ledgerentryparty (entry_id, organization_id) SELECT %s, unnest(%s::bigint[])
 """
-# Many appends at once: the same four writes, each a multi-row insert from parallel arrays.
+# Many appends at once: the same writes, each a multi-row insert from parallel arrays.
 _APPEND_MANY_POSTGRESQL = """
 WITH entries AS (
     INSERT INTO ledger_ledgerentry ("index", kind, subject, leaf, leaf_hash, created_at)
     SELECT entry.*, %s FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::bytea[], %s::bytea[])
         AS entry
-), parties AS (
-    INSERT INTO ledger_ledgerentryparty (entry_id, organization_id)
-    SELECT * FROM unnest(%s::bigint[], %s::bigint[])
-), nodes AS (
-    INSERT INTO ledger_ledgernode (id, hash) SELECT * FROM unnest(%s::bigint[], %s::bytea[])
 )
-UPDATE ledger_ledgerhead SET size = %s, frontier = %s::jsonb WHERE id = %s
+INSERT INTO ledger_ledgerentryparty (entry_id, organization_id)
+SELECT * FROM unnest(%s::bigint[], %s::bigint[])
 """
+_CHECKPOINT_RECORD = "SELECT ledger_checkpoint_record(%s, %s, %s, %s, %s, %s)"
 # Events appended per statement: bounds the statement's size (leaves are a few hundred bytes).
 APPEND_MANY_BATCH = 2000
 
 
 def _head_locked() -> tuple[int, list[str]]:
     """The tree head's size and right edge, locked until the transaction ends: the one point
-    where appends queue up."""
+    where appends queue up. (The function makes the head on the first append ever.)"""
     with connection.cursor() as cursor:
         cursor.execute(_HEAD_LOCKED, [HEAD_ID])
-        row = cursor.fetchone()
-        if row is None:
-            # First append ever (or after a test flush). ON CONFLICT DO NOTHING: a concurrent
-            # first append waits on our row, then finds it.
-            cursor.execute(_HEAD_CREATE, [HEAD_ID])
-            cursor.execute(_HEAD_LOCKED, [HEAD_ID])
-            row = cursor.fetchone()
-    size, frontier = row
+        size, frontier = cursor.fetchone()
     # Django reads jsonb back as text on a raw cursor.
     return size, json.loads(frontier) if isinstance(frontier, str) else frontier
 
@@ -117,13 +100,11 @@ def leaf_nonces(count: int) -> list[str]:
 def ledger_append(*, kind: str, subject: str, parties: list[int], payload: dict) -> LedgerEntry:
     """Append one event, in the caller's transaction: it commits or rolls back with the change
     it records. O(log n): the head's right edge absorbs the leaf, and the subtrees it completes
-    are saved for proofs; nothing before it is read."""
+    are saved for proofs (by the database's trigger); nothing before it is read."""
     parties = sorted(set(parties))
     now = timezone.now()
     with transaction.atomic(savepoint=False):
-        size, frontier_hex = _head_locked()
-        frontier = CompactRange.from_hex(size, frontier_hex)
-        index = size
+        index, _ = _head_locked()
         leaf = canonical_bytes(
             leaf_content(
                 index=index,
@@ -139,20 +120,17 @@ def ledger_append(*, kind: str, subject: str, parties: list[int], payload: dict)
         entry = LedgerEntry(
             index=index, kind=kind, subject=subject, leaf=leaf, leaf_hash=digest, created_at=now
         )
-        nodes = [
-            (node_id(level, index + 1 - (1 << level)), node)
-            for level, node in enumerate(frontier.append(digest))
-        ]
-        _write_postgresql(entry=entry, parties=parties, nodes=nodes, frontier=frontier)
+        _write_postgresql(entry=entry, parties=parties)
     entry._state.adding = False
     entry._state.db = connection.alias
     return entry
 
 
-def _write_postgresql(*, entry, parties, nodes, frontier) -> None:
-    """The four writes of an append as one statement: one round trip while the head is held,
-    which is most of what an append costs. Party rows point at an entry inserted by the same
-    statement; the foreign keys are deferred, so they are checked at commit."""
+def _write_postgresql(*, entry, parties) -> None:
+    """The writes of an append as one statement: one round trip while the head is held, which
+    is most of what an append costs (the trigger's node and head writes run inside it). Party
+    rows point at an entry inserted by the same statement; the foreign keys are deferred, so
+    they are checked at commit."""
     params = [
         entry.index,
         entry.kind,
@@ -162,11 +140,6 @@ def _write_postgresql(*, entry, parties, nodes, frontier) -> None:
         entry.created_at,
         entry.index,
         parties,
-        [key for key, _ in nodes],
-        [node for _, node in nodes],
-        frontier.size,
-        json.dumps(frontier.to_hex()),
-        HEAD_ID,
     ]
     with connection.cursor() as cursor:
         cursor.execute(_APPEND_POSTGRESQL, params)
@@ -180,16 +153,13 @@ def ledger_append_many(events: Iterable[BusinessEvent]) -> range:
     now = timezone.now()
     at = timestamp_text(now)
     with transaction.atomic(savepoint=False):
-        size, frontier_hex = _head_locked()
-        frontier = CompactRange.from_hex(size, frontier_hex)
-        first = size
+        first, _ = _head_locked()
+        index = first
         events = iter(events)
         while batch := list(islice(events, APPEND_MANY_BATCH)):
             entries: list[tuple[int, str, str, bytes, bytes]] = []
             parties: list[tuple[int, int]] = []
-            nodes: list[tuple[int, bytes]] = []
             for event, nonce in zip(batch, leaf_nonces(len(batch)), strict=True):
-                index = frontier.size
                 event_parties = sorted(set(event.parties))
                 leaf = canonical_bytes(
                     leaf_content(
@@ -205,17 +175,12 @@ def ledger_append_many(events: Iterable[BusinessEvent]) -> range:
                 digest = leaf_hash(leaf)
                 entries.append((index, event.kind, event.subject, leaf, digest))
                 parties += [(index, party) for party in event_parties]
-                nodes += [
-                    (node_id(level, index + 1 - (1 << level)), node)
-                    for level, node in enumerate(frontier.append(digest))
-                ]
-            _write_many_postgresql(
-                entries=entries, parties=parties, nodes=nodes, frontier=frontier, at=now
-            )
-    return range(first, frontier.size)
+                index += 1
+            _write_many_postgresql(entries=entries, parties=parties, at=now)
+    return range(first, index)
 
 
-def _write_many_postgresql(*, entries, parties, nodes, frontier, at) -> None:
+def _write_many_postgresql(*, entries, parties, at) -> None:
     """A batch's writes as one statement, each column one array literal; foreign keys are
     deferred, as for one append."""
     indexes, kinds, subjects, leaves, digests = zip(*entries, strict=True)
@@ -228,11 +193,6 @@ def _write_many_postgresql(*, entries, parties, nodes, frontier, at) -> None:
         bytea_array_literal(digests),
         array_literal(index for index, _ in parties),
         array_literal(party for _, party in parties),
-        array_literal(key for key, _ in nodes),
-        bytea_array_literal(node for _, node in nodes),
-        frontier.size,
-        json.dumps(frontier.to_hex()),
-        HEAD_ID,
     ]
     with connection.cursor() as cursor:
         cursor.execute(_APPEND_MANY_POSTGRESQL, params)
@@ -252,4 +212,18 @@ def ledger_checkpoint_sign(*, only_if_grown: bool = False) -> LedgerCheckpoint |
         fields = sign_checkpoint(
             tree_size=size, root_hash=root.hex(), timestamp=timestamp_text(timezone.now())
         )
-        return LedgerCheckpoint.objects.create(**fields)
+        # The database stores it only for the head it holds locked (migration 0004).
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _CHECKPOINT_RECORD,
+                [
+                    fields["tree_size"],
+                    fields["root_hash"],
+                    fields["timestamp"],
+                    fields["signature"],
+                    fields["public_key"],
+                    fields["key_id"],
+                ],
+            )
+            (checkpoint_id,) = cursor.fetchone()
+        return LedgerCheckpoint.objects.get(pk=checkpoint_id)

@@ -2,6 +2,12 @@
 
 Usage: python verifier.py EXPORT.jsonl CHECKPOINT.json [--public-key KEY]
 
+The log's public key must be trusted from outside the checkpoint: either ``--public-key KEY``, or
+the pinned key file ``ledger-public-key.pem`` that ``manage.py ledger_export`` writes next to the
+export (compare the key id it prints with the one the platform publishes, out of band). Without
+either, or when the checkpoint was signed by any other key, verification fails: a checkpoint's
+own ``public_key`` and ``key_id`` prove nothing about who signed it.
+
 This file is meant to be handed to a bank and run with nothing but the Python standard library.
 It deliberately imports nothing from the platform's ``ledger`` package and re-implements the few
 primitives it needs (RFC 9162 leaf/node hashing, the Merkle tree hash and Ed25519 verification):
@@ -32,6 +38,8 @@ from datetime import datetime
 from typing import Any
 
 EXPORT_FORMAT = "scf-ledger-export/1"
+# The platform's public key as PEM, written by `manage.py ledger_export` next to the export.
+PINNED_KEY_FILE = "ledger-public-key.pem"
 
 # ---------------------------------------------------------------------------------------------
 # RFC 9162 section 2.1 Merkle tree hashing. Duplicated from ledger/merkle.py on purpose (see the
@@ -238,7 +246,7 @@ def _json_object(text: str | bytes, what: str) -> dict[str, Any]:
             raise _Invalid(f"{what} is not UTF-8 ({exc})") from None
     try:
         value = json.loads(text, object_pairs_hook=_no_duplicate_keys)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested past the stack
         raise _Invalid(f"{what} is not valid JSON ({exc})") from None
     if not isinstance(value, dict):
         raise _Invalid(f"{what} is not a JSON object")
@@ -247,6 +255,11 @@ def _json_object(text: str | bytes, what: str) -> dict[str, Any]:
 
 def _describe_range(first: int, last: int) -> str:
     return f"index {first}" if first == last else f"indexes {first}..{last}"
+
+
+def key_fingerprint(public_raw: bytes) -> str:
+    """The platform's key id of a public key: the first 16 bytes of its SHA-256, hex."""
+    return hashlib.sha256(public_raw).hexdigest()[:32]
 
 
 def parse_public_key(text: str) -> bytes:
@@ -364,15 +377,22 @@ def _check_checkpoint(
         bad(str(exc))
 
     if trusted_key is None:
-        report.notes.append(
-            "no --public-key given: the signature was checked against the key inside the "
-            "checkpoint, which shows integrity but not who signed it"
+        bad(
+            "no trusted public key: give --public-key KEY, or keep the platform's "
+            f"{PINNED_KEY_FILE} next to the export (the key inside a checkpoint proves nothing "
+            "about who signed it)"
         )
-        verify_key = public_key
+        verify_key = None
     else:
+        trusted_id = key_fingerprint(trusted_key)
         if public_key is not None and public_key != trusted_key:
-            bad("public_key differs from the --public-key you supplied")
+            bad(
+                f"public_key differs from the trusted public key: the checkpoint carries key "
+                f"{key_fingerprint(public_key)} (and claims key_id {key_id!r}), the trusted "
+                f"key is {trusted_id}"
+            )
         verify_key = trusted_key
+        report.key_id = trusted_id
 
     if (
         len(report.problems) != problems_before
@@ -425,7 +445,8 @@ def verify(
     """Check an export, given as its lines, against a checkpoint (JSON text or parsed object).
 
     ``trusted_key`` is the log's public key as the caller obtained it out of band; without it
-    the signature can only be checked against the key the checkpoint itself carries.
+    nothing can be verified (a problem), since anyone can sign a checkpoint with a key of their
+    own and copy the platform's key_id into it.
     """
     report = Report()
     cp = _check_checkpoint(checkpoint, trusted_key, report)
@@ -543,25 +564,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--public-key",
         metavar="KEY",
         help="the log's Ed25519 public key you obtained independently: base64 or hex of the "
-        "32 raw bytes, a PEM public key, or a file holding one of those",
+        f"32 raw bytes, a PEM public key, or a file holding one of those; default: the pinned "
+        f"{PINNED_KEY_FILE} next to the export",
     )
     args = parser.parse_args(argv)
 
+    key_text, key_source = args.public_key, "--public-key"
+    notes: list[str] = []
+    if key_text is None:
+        pinned = os.path.join(os.path.dirname(os.path.abspath(args.export)), PINNED_KEY_FILE)
+        if os.path.isfile(pinned):
+            key_text, key_source = pinned, pinned
     trusted_key = None
-    if args.public_key is not None:
-        key_text = args.public_key
+    if key_text is not None:
         try:
             if os.path.isfile(key_text):
                 with open(key_text, encoding="utf-8") as handle:
                     key_text = handle.read()
             trusted_key = parse_public_key(key_text)
         except (OSError, UnicodeDecodeError, ValueError) as exc:
-            print(f"problem: --public-key: {exc}")
+            print(f"problem: {key_source}: {exc}")
             print("FAILED: 1 problem found")
             return 1
+        if key_source != "--public-key":
+            notes.append(
+                f"trusting the pinned key in {key_source}, key id "
+                f"{key_fingerprint(trusted_key)}: check that id against the platform's published "
+                "key out of band"
+            )
 
     report = verify_files(args.export, args.checkpoint, trusted_key)
-    for note in report.notes:
+    for note in notes + report.notes:
         print(f"note: {note}")
     for problem in report.problems:
         print(f"problem: {problem}")

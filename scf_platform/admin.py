@@ -3,8 +3,12 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from scf_platform.forms import ThrottledAdminAuthenticationForm
 from scf_platform.models import Membership, Organization, OrganizationStatus
 from scf_platform.services import organization_status_change
+
+# /admin/login/ is slowed down against password guessing as the portal's sign-in is.
+admin.site.login_form = ThrottledAdminAuthenticationForm
 
 
 class MembershipInline(admin.TabularInline):

@@ -1,6 +1,7 @@
 """Portal forms of the platform core."""
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
@@ -29,17 +30,27 @@ class ThrottledAuthenticationForm(AuthenticationForm):
     }
 
     def clean(self):
+        # Per username and per client address (scf_platform/throttle.py); while a wait lasts the
+        # password is not checked at all.
         username = self.cleaned_data.get("username") or ""
-        address = self.request.META.get("REMOTE_ADDR", "") if self.request else ""
-        if login_blocked(address=address, username=username):
+        if login_blocked(request=self.request, username=username):
             raise forms.ValidationError(self.error_messages["throttled"], code="throttled")
         try:
             cleaned = super().clean()
         except forms.ValidationError:
-            login_failed(address=address, username=username)
+            login_failed(request=self.request, username=username)
             raise
-        login_succeeded(address=address, username=username)
+        login_succeeded(request=self.request, username=username)
         return cleaned
+
+
+class ThrottledAdminAuthenticationForm(ThrottledAuthenticationForm, AdminAuthenticationForm):
+    """/admin/login/, with the same limits (a failed staff check counts as a failure too)."""
+
+    error_messages = {
+        **AdminAuthenticationForm.error_messages,
+        "throttled": ThrottledAuthenticationForm.error_messages["throttled"],
+    }
 
 
 class MemberAddForm(forms.Form):

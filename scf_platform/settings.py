@@ -26,13 +26,16 @@ def envlist(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-# Production is whatever runs with DEBUG off; DEBUG defaults on only when no secret key is given,
-# so a deployment that sets SECRET_KEY and forgets DEBUG is still a production deployment.
-DEBUG = envbool("DEBUG", default="SECRET_KEY" not in os.environ)
+# Production is whatever does not ask for DEBUG (DEBUG=true: `make run` and the tests ask): a
+# deployment that forgets a setting refuses to start, it never falls back to debug pages and the
+# development secret key below.
+DEBUG = envbool("DEBUG", default=False)
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set when DEBUG is off (DEBUG=true only for development)"
+        )
     SECRET_KEY = "django-insecure-development-only-key-never-used-in-production"  # noqa: S105
 
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]" if DEBUG else "")
@@ -63,6 +66,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "scf_platform.security_headers.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -179,7 +183,20 @@ SITE_URL = (
 ).rstrip("/")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "SCF Platform <noreply@localhost>")
 
+# Password guessing (scf_platform/throttle.py): per username and per client address, a delay
+# that doubles with each failure past the free ones. TRUSTED_PROXY_COUNT is how many reverse
+# proxies of ours stand in front of the web server (each appending to X-Forwarded-For); with the
+# default 0 the header is ignored, as anyone can write it. Set it to 1 behind one nginx.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", 0))
+LOGIN_FREE_FAILURES = int(os.environ.get("LOGIN_FREE_FAILURES", 5))
+LOGIN_ADDRESS_FREE_FAILURES = int(os.environ.get("LOGIN_ADDRESS_FREE_FAILURES", 20))
+LOGIN_DELAY_BASE = int(os.environ.get("LOGIN_DELAY_BASE", 30))
+LOGIN_DELAY_MAX = int(os.environ.get("LOGIN_DELAY_MAX", 3600))
+LOGIN_FAILURE_WINDOW = int(os.environ.get("LOGIN_FAILURE_WINDOW", 3600))
+
 REST_FRAMEWORK = {
+    # DRF's throttles key on the client address read the same way (None would trust the header).
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
@@ -190,6 +207,12 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "scf_platform.api.exceptions.exception_handler",
+    # JSON nested past a limit is a 400, not a RecursionError (scf_platform/api/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "scf_platform.api.parsers.DepthLimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_THROTTLE_RATES": {"login": os.environ.get("LOGIN_THROTTLE_RATE", "10/min")},
     "COERCE_DECIMAL_TO_STRING": True,
 }
@@ -266,6 +289,23 @@ CACHES = (
     if REDIS_URL
     else {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 )
+
+# Content-Security-Policy (scf_platform/security_headers.py): the platform's own origin only.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+CONTENT_SECURITY_POLICY_DOCS_PATH = "/api/docs/"
+CONTENT_SECURITY_POLICY_DOCS = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: "
+    "https://cdn.jsdelivr.net; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'"
+)
+
+# Error reports hide connection strings too, not only settings named like KEY or PASS.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "scf_platform.reporting.ReporterFilter"
 
 LOGGING = {
     "version": 1,

@@ -136,6 +136,13 @@ def csv_rows_read(content: bytes) -> list[ImportRow]:
         raise ImportFileError(
             _("The file is neither a UTF-8 CSV file nor a UBL XML invoice."), code="unknown_format"
         ) from None
+    if "\x00" in text:
+        # The csv module reads NUL as a character; the database refuses it in text (a 500).
+        raise ImportFileError(
+            _("The file contains a NUL byte (line %(line)d): it is not a text CSV file.")
+            % {"line": text.count("\n", 0, text.index("\x00")) + 1},
+            code="nul_byte",
+        )
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     max_rows = import_max_rows()
     rows: list[ImportRow] = []
@@ -211,6 +218,14 @@ def _csv_header_check(header: list[str] | None) -> None:
     )
 
 
+_XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]{1,40})["']""")
+
+
+def _declared_encoding(content: bytes) -> str:
+    match = _XML_ENCODING.match(content)
+    return match.group(1).decode("ascii") if match else "?"
+
+
 def ubl_rows_read(content: bytes) -> list[ImportRow]:
     """One UBL 2.1 Invoice (as PEPPOL BIS Billing 3.0 writes it) as row 1."""
     try:
@@ -228,6 +243,16 @@ def ubl_rows_read(content: bytes) -> list[ImportRow]:
     except (SafeElementTree.ParseError, LookupError) as error:
         raise ImportFileError(
             _("The XML is not well-formed: %(error)s") % {"error": error}, code="malformed_xml"
+        ) from None
+    except ValueError as error:
+        # Expat reads only single-byte encodings besides UTF-8 and UTF-16: "UTF-7" lands here.
+        raise ImportFileError(
+            _(
+                "The XML declares the encoding %(encoding)s, which cannot be read (%(error)s); "
+                "save it as UTF-8."
+            )
+            % {"encoding": _declared_encoding(content), "error": error},
+            code="xml_encoding",
         ) from None
     if root.tag == UBL_CREDIT_NOTE_ROOT:
         raise ImportFileError(_("A credit note is not an invoice."), code="credit_note")

@@ -1,15 +1,19 @@
 """API endpoints of the platform core: token, me, organizations, members."""
 
+from collections.abc import Mapping
+
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, Throttled, ValidationError
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
 from scf_platform import services
+from scf_platform.api.parsers import DepthLimitedJSONParser
 from scf_platform.api.permissions import allowed_by
 from scf_platform.api.serializers import (
     MemberCreateSerializer,
@@ -21,6 +25,7 @@ from scf_platform.api.serializers import (
 from scf_platform.api.views import ActingAPIView, TenantViewSet
 from scf_platform.models import Membership, Organization
 from scf_platform.policy import may_create_organization, may_manage_members, require
+from scf_platform.throttle import login_blocked, login_failed, login_succeeded
 
 
 class TokenView(ObtainAuthToken):
@@ -28,6 +33,8 @@ class TokenView(ObtainAuthToken):
 
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "login"
+    # ObtainAuthToken names its own parsers, DRF's plain JSONParser among them.
+    parser_classes = [DepthLimitedJSONParser, FormParser, MultiPartParser]
 
     @extend_schema(
         request=inline_serializer(
@@ -37,7 +44,20 @@ class TokenView(ObtainAuthToken):
         responses=inline_serializer("TokenResponse", {"token": serializers.CharField()}),
     )
     def post(self, request, *args, **kwargs):
-        return super().post(request, *args, **kwargs)
+        # Slowed down per username and per client address, as the portal's sign-in is: while a
+        # wait lasts the password is not checked, the right one gives no token either.
+        data = request.data
+        username = str(data.get("username", "")) if isinstance(data, Mapping) else ""
+        wait = login_blocked(request=request, username=username)
+        if wait:
+            raise Throttled(wait=wait, detail="Too many failed sign-ins; try again later.")
+        try:
+            response = super().post(request, *args, **kwargs)
+        except ValidationError:
+            login_failed(request=request, username=username)
+            raise
+        login_succeeded(request=request, username=username)
+        return response
 
 
 class MeView(ActingAPIView):

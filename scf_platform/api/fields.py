@@ -10,8 +10,8 @@ from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from rest_framework import serializers
 from rest_framework.exceptions import APIException, ParseError
-from rest_framework.parsers import JSONParser
 
+from scf_platform.api.parsers import DepthLimitedJSONParser, json_nesting_check
 from scf_platform.money import parse_money
 
 # Zero written plainly: "0", "0.00", "0.", ".0" (at least one digit, at most two decimals).
@@ -30,7 +30,7 @@ class RequestBodyTooLarge(APIException):
     default_code = "request_too_large"
 
 
-class ExactJSONParser(JSONParser):
+class ExactJSONParser(DepthLimitedJSONParser):
     """JSON with its numbers kept as written: `1000.005` reaches the serializer as
     Decimal("1000.005") (and is refused there), not as a float rounded to 1000.0; NaN and
     Infinity are refused outright. A body over DATA_UPLOAD_MAX_MEMORY_SIZE is refused (413)
@@ -43,9 +43,9 @@ class ExactJSONParser(JSONParser):
         if limit is not None and len(body) > limit:
             raise RequestBodyTooLarge()
         try:
-            return json.loads(
-                codecs.decode(body, encoding), parse_float=Decimal, parse_constant=_refuse_constant
-            )
+            text = codecs.decode(body, encoding)
+            json_nesting_check(text)
+            return json.loads(text, parse_float=Decimal, parse_constant=_refuse_constant)
         except ValueError as error:
             raise ParseError(f"JSON parse error - {error}") from None
 

@@ -73,12 +73,12 @@ class Owner:
     def triggers_disabled(self):
         """What an attacker with the owner's password would do first."""
         for table in LEDGER_TABLES:
-            self.execute(f"ALTER TABLE {table} DISABLE TRIGGER ledger_append_only")
+            self.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
         try:
             yield self
         finally:
             for table in LEDGER_TABLES:
-                self.execute(f"ALTER TABLE {table} ENABLE TRIGGER ledger_append_only")
+                self.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
 
     def close(self) -> None:
         self.conn.close()

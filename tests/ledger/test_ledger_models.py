@@ -11,7 +11,14 @@ import psycopg2
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
-from django.db import ProgrammingError, close_old_connections, connection, transaction
+from django.db import (
+    IntegrityError,
+    ProgrammingError,
+    close_old_connections,
+    connection,
+    transaction,
+)
+from django.utils import timezone
 
 from financing.services import decisions, drafting, money, screening
 from ledger import verifier
@@ -208,6 +215,108 @@ def test_the_application_role_may_not_update_or_delete_ledger_rows(table, update
         connection.cursor() as cursor,
     ):
         cursor.execute("DELETE FROM ledger_ledgerhead")
+
+
+_FORGED_CHECKPOINT = (
+    "INSERT INTO ledger_ledgercheckpoint"
+    " (tree_size, root_hash, timestamp, signature, public_key, key_id, created_at)"
+    " VALUES (1, repeat('ab', 32), '2026-01-01T00:00:00Z', 'x', 'y', 'z', now())"
+)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "statement",
+    [
+        # Rewinding the head (what the attacker did), and moving it by hand at all.
+        "UPDATE ledger_ledgerhead SET size = 0, frontier = '[]'",
+        "INSERT INTO ledger_ledgerhead (id, size, frontier) VALUES (1, 0, '[]')"
+        " ON CONFLICT (id) DO UPDATE SET size = 0",
+        # A node of a forged subtree, a forged checkpoint.
+        "INSERT INTO ledger_ledgernode (id, hash) VALUES (10000001, sha256('forged'))",
+        _FORGED_CHECKPOINT,
+    ],
+    ids=["head-update", "head-upsert", "node-insert", "checkpoint-insert"],
+)
+def test_the_application_role_may_not_write_the_tree(statement, settings):
+    chain = make_chain()
+    chain.invoice("1000.00")
+    ledger_checkpoint_sign()
+    size, checkpoints = ledger_size(), LedgerCheckpoint.objects.count()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_user")
+        assert cursor.fetchone()[0] == settings.DATABASE_APP_ROLE
+    with (
+        pytest.raises(ProgrammingError, match="permission denied"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(statement)
+    assert (ledger_size(), LedgerCheckpoint.objects.count()) == (size, checkpoints)
+    # The platform's own appends and checkpoints go on as before, and the ledger verifies.
+    chain.invoice("2000.00")
+    ledger_checkpoint_sign()
+    assert ledger_size() == size + 2
+    report = ledger_verify()
+    assert report.ok, report.problems()
+
+
+def _raw_entry(index: int, leaf: bytes, digest: bytes | None = None) -> list:
+    digest = hashlib.sha256(b"\x00" + leaf).digest() if digest is None else digest
+    return [index, "test.raw", "raw:1", leaf, digest, timezone.now()]
+
+
+_RAW_INSERT = (
+    "INSERT INTO ledger_ledgerentry (index, kind, subject, leaf, leaf_hash, created_at)"
+    " VALUES (%s, %s, %s, %s, %s, %s)"
+)
+
+
+@pytest.mark.django_db
+def test_entries_the_application_role_inserts_itself_move_the_tree_only_in_order():
+    """The app role may insert entries, but the tree follows them only at the head's size and
+    with their true leaf hash: no gap, no overwrite of a place, no forged hash."""
+    append_events(3, [OrganizationFactory().pk])
+    size = ledger_size()
+    for values, message in (
+        (_raw_entry(size + 5, b"{}"), f"entry {size + 5} appended where the tree has {size}"),
+        (_raw_entry(size, b"{}", b"\x11" * 32), "leaf_hash that is not the hash of its leaf"),
+    ):
+        with (
+            pytest.raises(IntegrityError, match=message),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(_RAW_INSERT, values)
+    assert ledger_size() == size
+    # In order and with its true hash, the database itself saves its node and moves the head.
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_RAW_INSERT, _raw_entry(size, b"{}"))
+    assert ledger_size() == size + 1
+    assert LedgerNode.objects.filter(pk=node_id(0, size)).exists()
+    assert root_at(size + 1) == root_from_leaves(
+        [
+            bytes(h)
+            for h in LedgerEntry.objects.order_by("index").values_list("leaf_hash", flat=True)
+        ]
+    )
+
+
+@pytest.mark.django_db
+def test_a_checkpoint_is_recorded_only_for_the_head_the_database_holds():
+    append_events(3, [OrganizationFactory().pk])
+    genuine = ledger_checkpoint_sign()
+    for size, root in ((genuine.tree_size, "ab" * 32), (genuine.tree_size - 1, genuine.root_hash)):
+        with (
+            pytest.raises(IntegrityError, match="a checkpoint must sign the tree head"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(
+                "SELECT ledger_checkpoint_record(%s, %s, %s, %s, %s, %s)",
+                [size, root, genuine.timestamp, genuine.signature, genuine.public_key, "k"],
+            )
+    assert LedgerCheckpoint.objects.count() == 1
 
 
 @pytest.mark.django_db(transaction=True)

@@ -2,6 +2,7 @@
 names every changed, deleted, reordered or inserted row by its index; the standalone verifier
 fails on an export of a tampered ledger and passes an untouched one."""
 
+import base64
 import hashlib
 import json
 import subprocess
@@ -10,6 +11,7 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.management import CommandError, call_command
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -250,6 +252,38 @@ def test_an_export_of_a_tampered_ledger_fails_the_standalone_verifier(
     assert result.returncode == 1
     assert f"index {index}: leaf_hash does not match the leaf bytes" in result.stdout
     assert "root mismatch" in result.stdout
+
+
+def test_a_forged_checkpoint_copying_the_key_id_fails_the_standalone_verifier(
+    committed_ledger, tmp_path
+):
+    export, checkpoint = _export(tmp_path)
+    pinned = tmp_path / "ledger-public-key.pem"
+    # The platform pins its own key next to the export: the genuine checkpoint verifies with it.
+    genuine = _standalone(export, checkpoint)
+    assert genuine.returncode == 0, genuine.stdout + genuine.stderr
+    assert f"note: trusting the pinned key in {pinned}" in genuine.stdout
+    # An impostor signs the same tree head with its own key and copies the platform's key_id.
+    signed = json.loads(checkpoint.read_text())
+    impostor = Ed25519PrivateKey.from_private_bytes(b"\x07" * 32)
+    body = {k: signed[k] for k in ("root_hash", "timestamp", "tree_size")}
+    message = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+    forged = {
+        **signed,
+        "signature": base64.b64encode(impostor.sign(message)).decode(),
+        "public_key": base64.b64encode(impostor.public_key().public_bytes_raw()).decode(),
+    }
+    checkpoint.write_text(json.dumps(forged))
+    result = _standalone(export, checkpoint)
+    assert result.returncode == 1, result.stdout
+    assert "problem: checkpoint: " in result.stdout
+    assert "public_key differs from the trusted public key" in result.stdout
+    assert result.stdout.splitlines()[-1].startswith("FAILED: ")
+    # Without the pinned file and without --public-key, nothing is trusted: still a failure.
+    pinned.unlink()
+    unpinned = _standalone(export, checkpoint)
+    assert unpinned.returncode == 1
+    assert "problem: checkpoint: no trusted public key" in unpinned.stdout
 
 
 def test_the_export_stops_at_the_latest_checkpoint(committed_ledger, tmp_path):

@@ -120,10 +120,11 @@ def test_signed_bytes_are_canonical_json():
     )
 
 
-def test_without_pinned_key_the_embedded_key_is_used_with_a_note():
+def test_without_a_trusted_key_nothing_verifies():
+    # The key inside the checkpoint shows only that whoever made it had a key.
     report = _run(EXPORT, key=None)
-    assert report.ok
-    assert any("no --public-key" in note for note in report.notes)
+    assert not report.ok
+    assert any("no trusted public key" in problem for problem in report.problems)
 
 
 def test_lines_may_be_bytes_or_crlf_terminated():
@@ -257,10 +258,69 @@ def test_checkpoint_signed_by_another_key_fails_against_the_pinned_key():
     other = ed25519.Ed25519PrivateKey.from_private_bytes(b"\x07" * 32)
     report = _run(EXPORT, _checkpoint(key=other))
     text = _problems_text(report)
-    assert "public_key differs from the --public-key you supplied" in text
-    # Without a pinned key the impostor's checkpoint is self-consistent, hence the note.
+    assert "public_key differs from the trusted public key" in text
+    # Without a pinned key the impostor's checkpoint is self-consistent, and still refused.
     unpinned = _run(EXPORT, _checkpoint(key=other), key=None)
-    assert unpinned.ok and unpinned.notes
+    assert not unpinned.ok
+    assert "no trusted public key" in _problems_text(unpinned)
+
+
+def _forged_checkpoint() -> dict:
+    """An impostor's checkpoint: the right root and the platform's key_id, its own key."""
+    other = ed25519.Ed25519PrivateKey.from_private_bytes(b"\x07" * 32)
+    forged = _checkpoint(key=other)
+    assert forged["key_id"] == CHECKPOINT["key_id"]
+    assert forged["root_hash"] == CHECKPOINT["root_hash"]
+    return forged
+
+
+def _pin(directory: Path) -> Path:
+    pinned = directory / verifier.PINNED_KEY_FILE
+    pinned.write_bytes(
+        PRIVATE_KEY.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    return pinned
+
+
+def test_forged_checkpoint_copying_the_key_id_fails_on_the_command_line(tmp_path, capsys):
+    export, cp = _write(tmp_path, EXPORT, _forged_checkpoint())
+    # No key at all: refused, not "OK" with a note.
+    assert verifier.main([str(export), str(cp)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert "problem: checkpoint: no trusted public key" in "\n".join(out)
+    assert out[-1].startswith("FAILED: ")
+    # The pinned key file next to the export is the trusted key: the impostor is named.
+    _pin(tmp_path)
+    assert verifier.main([str(export), str(cp)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert any(
+        line.startswith("problem: checkpoint: ")
+        and "public_key differs from the trusted public key" in line
+        for line in out
+    ), out
+    assert out[-1].startswith("FAILED: ")
+    # So is a key given as an argument.
+    key_b64 = base64.b64encode(PUBLIC_RAW).decode()
+    assert verifier.main([str(export), str(cp), "--public-key", key_b64]) == 1
+    capsys.readouterr()
+
+
+def test_the_pinned_key_file_verifies_the_genuine_checkpoint(tmp_path, capsys):
+    export, cp = _write(tmp_path, EXPORT, CHECKPOINT)
+    pinned = _pin(tmp_path)
+    assert verifier.main([str(export), str(cp)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    fingerprint = hashlib.sha256(PUBLIC_RAW).hexdigest()[:32]
+    assert out[0] == (
+        f"note: trusting the pinned key in {pinned}, key id {fingerprint}: check that id "
+        "against the platform's published key out of band"
+    )
+    assert out[-1].startswith("OK: 24 entries intact") and out[-1].endswith(fingerprint)
+    pinned.write_text("not a key")
+    assert verifier.main([str(export), str(cp)]) == 1
+    assert capsys.readouterr().out.startswith(f"problem: {pinned}: ")
 
 
 def test_signed_checkpoint_with_wrong_root_is_a_root_mismatch():
@@ -325,6 +385,14 @@ def test_garbage_lines_are_reported_not_raised(junk, where):
     lines[where:where] = junk
     report = _run(lines)
     assert report.ok == (not junk)
+
+
+def test_json_nested_past_the_stack_is_a_problem_not_a_crash():
+    deep = "[" * 100_000 + "]" * 100_000 + "\n"
+    report = _run([*EXPORT[:3], deep, *EXPORT[3:]])
+    assert not report.ok
+    assert any(p.startswith("line 4: entry is not valid JSON") for p in report.problems)
+    assert not _run(EXPORT, deep).ok
 
 
 def test_duplicate_json_keys_are_refused():

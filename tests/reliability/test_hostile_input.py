@@ -22,12 +22,16 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import URLResolver, get_resolver
+from rest_framework.exceptions import ParseError
+from rest_framework.test import APIClient
 
 from financing.models import FinancingRequest, Program, ProgramParticipant, Repayment
-from scf_platform.models import Organization
+from scf_platform.api.parsers import MAX_JSON_DEPTH, DepthLimitedJSONParser, json_nesting_check
+from scf_platform.models import Organization, OrganizationKind
 from suppliers.models import Invoice, InvoiceEvent
 from tests.conftest import ActingClient
-from tests.factories import OrganizationFactory
+from tests.factories import OrganizationFactory, member
 from tests.financing.factories import make_chain, today
 from tests.reliability.world import request_in
 
@@ -251,3 +255,97 @@ def test_nothing_exports_csv_yet():
             text = path.read_text(errors="replace")
             found += [f"{path.relative_to(ROOT)}: {m.group(0)}" for m in CSV_WRITERS.finditer(text)]
     assert not found, f"something writes CSV now; test it for formula injection: {found}"
+
+
+# Depth, NUL bytes, encodings (issue 12, item 7) ------------------------------------------------
+
+DEEP = "[" * 1000 + "]" * 1000
+
+
+def _json_views():
+    """Every DRF view the URL configuration reaches."""
+    pending, found = list(get_resolver().url_patterns), set()
+    while pending:
+        entry = pending.pop()
+        if isinstance(entry, URLResolver):
+            pending.extend(entry.url_patterns)
+        elif getattr(entry.callback, "cls", None) is not None:
+            found.add(entry.callback.cls)
+    return sorted(found, key=lambda view: f"{view.__module__}.{view.__qualname__}")
+
+
+def test_every_json_parser_of_the_api_limits_nesting():
+    views = _json_views()
+    assert len(views) > 10
+    unlimited = [
+        f"{view.__module__}.{view.__qualname__}: {type(parser).__name__}"
+        for view in views
+        for parser in view().get_parsers()
+        if "json" in parser.media_type and not isinstance(parser, DepthLimitedJSONParser)
+    ]
+    assert unlimited == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [DEEP, '{"username": ' + DEEP + ', "password": "x"}'],
+    ids=["bare", "in-a-field"],
+)
+def test_json_nested_a_thousand_deep_is_400_on_the_unauthenticated_token_endpoint(body):
+    response = APIClient().post("/api/v1/auth/token/", body, content_type="application/json")
+    assert response.status_code == 400, response.content[:300]
+    assert "nested deeper than" in response.json()["detail"]
+
+
+def test_json_nested_a_thousand_deep_is_400_where_the_api_takes_json(chain):
+    operator = OrganizationFactory(kind=OrganizationKind.OPERATOR)
+    before = written()
+    for user, organization, path in (
+        (chain.supplier_maker, chain.supplier, "/api/v1/invoices/"),  # the exact-amount parser
+        (member(operator), operator, "/api/v1/organizations/"),  # DRF's default parsers
+    ):
+        body = '{"name": ' + DEEP + "}"
+        response = ActingClient(user, organization).post(
+            path, body, content_type="application/json"
+        )
+        assert response.status_code == 400, (path, response.content[:300])
+        assert "nested deeper than" in response.json()["detail"]
+    assert written() == before
+
+
+def test_json_nesting_at_the_limit_is_parsed():
+    json_nesting_check("[" * MAX_JSON_DEPTH + "]" * MAX_JSON_DEPTH)
+    # Brackets inside strings are text, escaped quotes included.
+    json_nesting_check(json.dumps({"note": "[" * 5000 + '\\"{' * 100}))
+    with pytest.raises(ParseError):
+        json_nesting_check("[" * (MAX_JSON_DEPTH + 1) + "]" * (MAX_JSON_DEPTH + 1))
+
+
+def _import(chain, name: str, content: bytes):
+    return ActingClient(chain.supplier_maker, chain.supplier).post(
+        "/api/v1/invoices/import/",
+        {"file": SimpleUploadedFile(name, content)},
+        format="multipart",
+    )
+
+
+def test_a_csv_with_a_nul_byte_is_400_and_lands_nothing(chain):
+    header = "number,buyer_credit_code,issue_date,due_date,currency,amount"
+    row = f"NUL-\x001,{chain.core.credit_code},{today()},{today() + timedelta(days=30)},CNY,100.00"
+    before = written()
+    response = _import(chain, "invoices.csv", f"{header}\n{row}\n".encode())
+    assert response.status_code == 400, response.content[:300]
+    assert "NUL" in json.dumps(response.json())
+    assert written() == before
+
+
+@pytest.mark.parametrize("encoding", ["UTF-7", "UTF-32"])
+def test_ubl_declaring_an_encoding_expat_cannot_read_is_400(chain, encoding):
+    content = (SAMPLES / "ubl_invoice.xml").read_bytes()
+    declared = re.sub(rb'encoding="[^"]*"', f'encoding="{encoding}"'.encode(), content, count=1)
+    assert declared != content
+    before = written()
+    response = _import(chain, "invoice.xml", declared)
+    assert response.status_code == 400, response.content[:300]
+    assert encoding in json.dumps(response.json())
+    assert written() == before

@@ -65,8 +65,8 @@ def test_production_settings_pass_check_deploy_without_warnings():
 
 
 def _settings(*names, env):
-    """The named settings as a process started with exactly `env` (over a bare environment) has
-    them."""
+    """The named settings as a development process started with `env` (over a bare environment)
+    has them."""
     unset = {"DEBUG", "SECRET_KEY", "DATABASE_URL", "SITE_URL", "PORT", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     base = {k: v for k, v in os.environ.items() if k not in unset}
     script = "from django.conf import settings\n" + "".join(
@@ -75,7 +75,8 @@ def _settings(*names, env):
     result = subprocess.run(  # noqa: S603
         [sys.executable, "-c", script],
         cwd=ROOT,
-        env={**base, "DJANGO_SETTINGS_MODULE": "scf_platform.settings", **env},
+        # Development (DEBUG asked for, as `make run` does) unless `env` says otherwise.
+        env={**base, "DJANGO_SETTINGS_MODULE": "scf_platform.settings", "DEBUG": "true", **env},
         capture_output=True,
         text=True,
         timeout=120,
