@@ -69,7 +69,7 @@ def _apply_form(request, data, organization, today) -> ApplyForm:
 
 
 def _apply_page(request, form: ApplyForm, today):
-    quote = note = None
+    quote, note = None, ""
     form.is_valid()
     if form.is_bound and {"program", "invoices"} <= set(getattr(form, "cleaned_data", {})):
         quote = preview_quote(form, today)

@@ -30,6 +30,15 @@ def test_the_apply_page_lists_only_confirmed_free_invoices_of_the_program(chain)
     assert "Recalculate quote" in page and "Review and submit" in page
 
 
+def test_the_cap_note_is_empty_until_there_is_something_to_say(chain):
+    # The page's script shows the note's element with whatever it holds; it held "None".
+    invoice = chain.invoice("100000.00", days=90)
+    client = client_for(chain.supplier_maker)
+    params = {"program": chain.program.pk, "invoices": invoice.pk, "recalculate": "1"}
+    for page in (client.get("/portal/apply/"), client.get("/portal/apply/", params)):
+        assert b'id="quote-note" hidden></p>' in page.content
+
+
 def test_recalculating_without_javascript_shows_the_quote(chain):
     invoice = chain.invoice("100000.00", days=90)
     client = client_for(chain.supplier_maker)
