@@ -35,6 +35,16 @@ def test_the_payables_queue_lists_uploaded_invoices_by_due_date(chain):
     assert "Q-DONE" in all_page
 
 
+def test_confirming_one_payable_asks_in_the_singular(chain):
+    invoice = chain.invoice("300.00", number="C-ONE", confirm=False)
+    client = client_for(chain.core_checker)
+    response = client.get("/portal/payables/confirm/", {"invoice": invoice.pk})
+    assert h1(response) == "Confirm 1 payable?"
+    client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/portal/"})
+    response = client.get("/portal/payables/confirm/", {"invoice": invoice.pk})
+    assert h1(response) == "确权 1 笔应付账款？"
+
+
 def test_confirming_many_at_once_asks_first(chain):
     a = chain.invoice("300.00", number="C-A", confirm=False)
     b = chain.invoice("200.00", number="C-B", confirm=False)
