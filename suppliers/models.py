@@ -1,8 +1,6 @@
 """The supply chain: trade links between core enterprises and their suppliers or distributors,
 and the invoices of that trade."""
 
-from datetime import date
-
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -130,9 +128,6 @@ class Invoice(TenantModel):
     def exceeds_sme_payment_term(self) -> bool:
         """Flagged, never refused: a term over 60 days breaches the SME payment rule."""
         return self.term_days > SME_PAYMENT_TERM_DAYS
-
-    def is_past_due(self, today: date) -> bool:
-        return self.due_date < today
 
 
 class InvoiceEvent(TransitionEvent, TenantModel):

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import formats
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from scf_platform.errors import DomainError
 from scf_platform.idempotency import once_outcome, once_per_key
@@ -303,7 +303,10 @@ def payables_confirm(request):
             totals[invoice.currency] = totals.get(invoice.currency, Decimal(0)) + invoice.amount
         return confirmation(
             request,
-            title=_("Confirm %(count)s payables?") % {"count": len(invoices)},
+            title=ngettext(
+                "Confirm %(count)s payable?", "Confirm %(count)s payables?", len(invoices)
+            )
+            % {"count": len(invoices)},
             question=_(
                 "Confirming is your irrevocable undertaking to pay each amount at its due date "
                 "to whoever holds the receivable."

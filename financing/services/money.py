@@ -12,7 +12,7 @@ from financing.models import FinancingRequest, Repayment
 from financing.models import RequestStatus as S
 from financing.pricing import Quote
 from financing.services.transitions import (
-    _event,
+    _event_row,
     _locked,
     _move,
     _product,
@@ -213,7 +213,8 @@ def financing_request_repay(
         if amount_outstanding(request) == 0:
             _settle(request, actor=actor, organization=payer)
         else:
-            _event(
+            # The request's history row only: "request.repaid" above is its ledger leaf.
+            _event_row(
                 request,
                 request.status,
                 request.status,
@@ -224,7 +225,7 @@ def financing_request_repay(
                     "repayment": repayment.pk,
                     "outstanding": str(amount_outstanding(request)),
                 },
-            )
+            ).save(force_insert=True)
         _tell(
             request,
             request.bank,

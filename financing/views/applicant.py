@@ -51,11 +51,13 @@ def preview_quote(form: ApplyForm, today) -> Quote:
 
 
 def _cap_note(form: ApplyForm, quote: Quote) -> str:
-    """More than the advance is lent at the advance: say so while the applicant is choosing."""
+    """More than the advance is lent at the advance (API.md: advance = min(requested, cap)), as
+    the API does: say so while the applicant is choosing, and on the confirmation page."""
     requested = form.cleaned_data.get("requested_amount")
     if requested and requested > quote.advance_amount:
         return _(
-            "You can ask for at most %(a)s: the program lends %(r)s of the invoices' amount."
+            "The program lends at most %(a)s (%(r)s of the invoices' amount): "
+            "a request for more is financed at %(a)s."
         ) % {
             "a": money(quote.advance_amount, form.cleaned_data["program"].currency),
             "r": f"{form.cleaned_data['program'].advance_rate * 100:.0f}%",
@@ -69,7 +71,7 @@ def _apply_form(request, data, organization, today) -> ApplyForm:
 
 
 def _apply_page(request, form: ApplyForm, today):
-    quote = note = None
+    quote, note = None, ""
     form.is_valid()
     if form.is_bound and {"program", "invoices"} <= set(getattr(form, "cleaned_data", {})):
         quote = preview_quote(form, today)
@@ -145,9 +147,6 @@ def apply_confirm(request):
         return _apply_page(request, form, today)
     program = form.cleaned_data["program"]
     quote = preview_quote(form, today)
-    if _cap_note(form, quote):
-        form.add_error("requested_amount", _cap_note(form, quote))
-        return _apply_page(request, form, today)
     invoices = form.cleaned_data["invoices"]
 
     def apply_and_submit():
@@ -183,6 +182,11 @@ def apply_confirm(request):
                     (_("Program"), program.name),
                     (_("Bank"), program.bank.name),
                     (_("Core enterprise"), program.core_enterprise.name),
+                    *(
+                        [(_("Requested amount"), cap_note)]
+                        if (cap_note := _cap_note(form, quote))
+                        else []
+                    ),
                 ],
                 hidden=[
                     (name, value)

@@ -1,6 +1,8 @@
 """A financing request as each party sees it: the list, and the page with its parties, invoices,
 quote, screening, approvals, history, repayments and the actions open to the viewer."""
 
+from decimal import Decimal
+
 from django.shortcuts import render
 
 from documents.selectors import documents_about
@@ -88,6 +90,8 @@ def request_detail(request, pk: int):
         event.reason_labels = [
             CHECK_LABELS.get(code, code) for code in (event.details or {}).get("reasons", [])
         ]
+        left = (event.details or {}).get("outstanding")
+        event.outstanding_text = money(Decimal(left), financing_request.currency) if left else ""
     is_bank = financing_request.bank_id == organization.pk
     approvals = (
         list(

@@ -108,6 +108,27 @@ def test_a_receivables_flow_appends_its_events_in_order_with_no_gaps():
 
 
 @pytest.mark.django_db
+def test_a_part_repayment_appends_one_leaf_named_for_what_happened():
+    # A repayment that leaves something owing keeps the request's status; its history row is no
+    # approval, and the ledger names it once: "request.repaid" (it was also appended as
+    # "request.approval_recorded", the kind of a first approval of two).
+    chain = make_chain()
+    _, request = _flow(chain)
+    size = ledger_size()
+    money.financing_request_repay(
+        request_id=request.pk,
+        payer=chain.core,
+        actor=chain.core_maker,
+        amount=Decimal("1000.00"),
+        paid_on=today(),
+    )
+    kinds = list(
+        LedgerEntry.objects.filter(index__gte=size).order_by("index").values_list("kind", flat=True)
+    )
+    assert kinds == ["request.repaid"]
+
+
+@pytest.mark.django_db
 def test_an_action_that_fails_after_its_event_leaves_no_entry(monkeypatch):
     chain = make_chain()
     _, request = _flow(chain)

@@ -11,10 +11,12 @@ from financing.documents import DocumentKind
 from financing.models import FinancingRequest, RequestStatus
 from financing.products.receivables.models import ReceivableHold
 from financing.services import screening
+from financing.services.money import request_quote
 from financing.services.programs import participant_add, program_create
 from scf_platform.models import Role
 from tests.factories import OrganizationFactory, member
 from tests.portal.conftest import client_for, h1, submitted, text
+from tests.portal.test_one_time_keys import key_of
 
 pytestmark = pytest.mark.django_db
 
@@ -28,6 +30,15 @@ def test_the_apply_page_lists_only_confirmed_free_invoices_of_the_program(chain)
     assert f'name="invoices" value="{free.pk}"' in page
     assert "NOT-CONFIRMED" not in page and "HELD-1" not in page
     assert "Recalculate quote" in page and "Review and submit" in page
+
+
+def test_the_cap_note_is_empty_until_there_is_something_to_say(chain):
+    # The page's script shows the note's element with whatever it holds; it held "None".
+    invoice = chain.invoice("100000.00", days=90)
+    client = client_for(chain.supplier_maker)
+    params = {"program": chain.program.pk, "invoices": invoice.pk, "recalculate": "1"}
+    for page in (client.get("/portal/apply/"), client.get("/portal/apply/", params)):
+        assert b'id="quote-note" hidden></p>' in page.content
 
 
 def test_recalculating_without_javascript_shows_the_quote(chain):
@@ -44,7 +55,7 @@ def test_recalculating_without_javascript_shows_the_quote(chain):
     page = text(client.get("/portal/apply/", {**params, "requested_amount": "50000.00"}))
     assert "Advance 50,000.00 CNY" in page and "Discount 543.75 CNY" in page
     page = text(client.get("/portal/apply/", {**params, "requested_amount": "95000.00"}))
-    assert "Advance 90,000.00 CNY" in page and "You can ask for at most 90,000.00 CNY" in page
+    assert "Advance 90,000.00 CNY" in page and "lends at most 90,000.00 CNY" in page
     body = client.get("/portal/apply/", {**params, "requested_amount": "95000.00"}).content
     assert b'value="95000.00"' in body  # what was typed stays
 
@@ -106,18 +117,19 @@ def test_submitting_asks_first_then_creates_and_submits_the_request(chain):
     assert "it is being screened" in text(response)
 
 
-def test_asking_for_more_than_the_advance_is_refused_next_to_the_amount(chain):
+def test_asking_for_more_than_the_advance_is_financed_at_the_advance_as_the_api_does(chain):
+    """API.md: advance = min(requested, cap). The portal says so before asking, and does not
+    refuse what the API accepts."""
     invoice = chain.invoice("100000.00")
     params = {"program": chain.program.pk, "invoices": invoice.pk, "requested_amount": "95000"}
     client = client_for(chain.supplier_maker)
-    for response in (
-        client.get("/portal/apply/confirm/", params),
-        client.post("/portal/apply/confirm/", {**params, "confirmed": "1"}),
-    ):
-        body = response.content.decode()
-        assert 'id="id_requested_amount-error"' in body and 'value="95000"' in body
-        assert "You can ask for at most 90,000.00 CNY" in text(response)
-    assert not FinancingRequest.objects.exists()
+    question = client.get("/portal/apply/confirm/", params)
+    assert 'id="id_requested_amount-error"' not in question.content.decode()
+    assert "financed at 90,000.00 CNY" in text(question)
+    client.post("/portal/apply/confirm/", {**params, "confirmed": "1", "once": key_of(question)})
+    request = FinancingRequest.objects.get()
+    assert request.requested_amount == Decimal("95000.00")
+    assert request_quote(request).advance_amount == Decimal("90000.00")
 
 
 def test_an_invoice_taken_meanwhile_is_refused_and_nothing_is_created(chain):

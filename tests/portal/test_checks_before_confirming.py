@@ -154,5 +154,5 @@ def test_confirming_an_invoice_already_confirmed_is_refused_before_the_question(
     )
     assert response.redirect_chain[-1][0] == "/portal/payables/"
     page = text(response)
-    assert "Confirm 1 payables?" not in page
+    assert "Confirm 1 payable?" not in page
     assert "DONE-1: The invoice is Confirmed; only an uploaded invoice can be" in page

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 
 from financing.models import FinancingRequest, ProgramParticipant, RequestStatus
+from financing.services import money
 from scf_platform.models import OrganizationKind, Role
 from suppliers.models import InvoiceStatus
 from tests.factories import OrganizationFactory, member
@@ -33,6 +34,16 @@ def test_the_payables_queue_lists_uploaded_invoices_by_due_date(chain):
     assert f'name="invoice" value="{soon.pk}"' in page and f'value="{late.pk}"' in page
     all_page = text(client_for(chain.core_checker).get("/portal/payables/", {"status": ""}))
     assert "Q-DONE" in all_page
+
+
+def test_confirming_one_payable_asks_in_the_singular(chain):
+    invoice = chain.invoice("300.00", number="C-ONE", confirm=False)
+    client = client_for(chain.core_checker)
+    response = client.get("/portal/payables/confirm/", {"invoice": invoice.pk})
+    assert h1(response) == "Confirm 1 payable?"
+    client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/portal/"})
+    response = client.get("/portal/payables/confirm/", {"invoice": invoice.pk})
+    assert h1(response) == "确权 1 笔应付账款？"
 
 
 def test_confirming_many_at_once_asks_first(chain):
@@ -193,6 +204,19 @@ def test_recording_a_repayment_confirms_then_settles(chain):
     request.refresh_from_db()
     assert request.status == RequestStatus.SETTLED
     assert "A repayment of 90,000.00 CNY was recorded" in text(response)
+
+
+def test_the_history_shows_what_a_part_repayment_left_outstanding_as_money(chain):
+    request = disbursed(chain, "90000.00")
+    money.financing_request_repay(
+        request_id=request.pk,
+        payer=chain.core,
+        actor=chain.core_maker,
+        amount=Decimal("1000.00"),
+        paid_on=today(),
+    )
+    page = text(client_for(chain.supplier_maker).get(f"/portal/requests/{request.pk}/"))
+    assert "Repayment recorded · 89,000.00 CNY outstanding" in page  # it said 89000.00
 
 
 def test_a_repayment_above_what_is_owed_is_refused_next_to_the_amount(chain):
