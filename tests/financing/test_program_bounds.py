@@ -179,3 +179,25 @@ def test_disbursement_refuses_a_quote_without_net_proceeds():
         )
     request = FinancingRequest.objects.get(pk=request.pk)
     assert request.status == S.APPROVED and request.net_proceeds is None
+
+
+def test_one_bank_absurd_reminder_days_do_not_stop_the_reminders_of_another(caplog):
+    broken, sound = make_chain(prefix="Broken "), make_chain(prefix="Sound ")
+    stuck = in_review(broken, days=3)
+    due = in_review(sound, days=3)
+    for chain, request in ((broken, stuck), (sound, due)):
+        decisions.financing_request_approve(
+            request_id=request.pk, bank=chain.bank, actor=chain.bank_checker
+        )
+        money.financing_request_disburse(
+            request_id=request.pk, bank=chain.bank, actor=chain.bank_maker
+        )
+    # timedelta(days=100,000,000) is fine; a date that many days back is not.
+    Program.objects.filter(pk=broken.program.pk).update(reminder_days=100_000_000)
+    with caplog.at_level(logging.ERROR, logger="financing.services.periodic"):
+        result = tasks.requests_daily_run.apply(kwargs=PLATFORM).get()
+    assert result == {"overdue": 0, "reminded": 1}
+    assert FinancingRequest.objects.get(pk=due.pk).reminded_at is not None
+    assert FinancingRequest.objects.get(pk=stuck.pk).reminded_at is None
+    failed = [r for r in caplog.records if r.name == "financing.services.periodic"]
+    assert len(failed) == 1 and f"request {stuck.pk} failed" in failed[0].getMessage()
