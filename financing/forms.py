@@ -1,12 +1,18 @@
 """Portal forms of financing: applying, the bank's decisions, programs and participants,
 repayments, and the filters of its lists."""
 
+from decimal import Decimal
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from financing.models import (
+    MAX_ADVANCE_RATE,
+    MAX_RATE,
+    MAX_SLA_HOURS,
+    MAX_TENOR_DAYS,
     DayCount,
     Product,
     Program,
@@ -133,6 +139,8 @@ class ProgramForm(forms.Form):
         label=_("Advance rate"),
         max_digits=5,
         decimal_places=4,
+        min_value=Decimal("0.0001"),
+        max_value=MAX_ADVANCE_RATE,
         # xgettext:no-python-format
         help_text=_("A fraction: 0.90 lends 90% of the invoices."),
         localize=False,
@@ -141,13 +149,18 @@ class ProgramForm(forms.Form):
         label=_("Annual discount rate"),
         max_digits=7,
         decimal_places=6,
+        # The bounds are financing.models' (the same for the API and the service).
+        min_value=0,
+        max_value=MAX_RATE - Decimal("0.000001"),
         help_text=_("A fraction: 0.0435 is 4.35% a year."),
         localize=False,
     )
     day_count = forms.ChoiceField(
         label=_("Day count"), choices=DayCount.choices, initial=DayCount.ACT_360
     )
-    max_tenor_days = forms.IntegerField(label=_("Maximum tenor (days)"), min_value=1)
+    max_tenor_days = forms.IntegerField(
+        label=_("Maximum tenor (days)"), min_value=1, max_value=MAX_TENOR_DAYS
+    )
     dual_approval_threshold = forms.DecimalField(
         label=_("Two checkers above"),
         min_value=0,
@@ -160,7 +173,9 @@ class ProgramForm(forms.Form):
         initial=[Product.RECEIVABLES],
         widget=forms.CheckboxSelectMultiple,
     )
-    sla_hours = forms.IntegerField(label=_("Queue SLA (hours)"), min_value=1, initial=24)
+    sla_hours = forms.IntegerField(
+        label=_("Queue SLA (hours)"), min_value=1, max_value=MAX_SLA_HOURS, initial=24
+    )
 
 
 class ParticipantForm(forms.Form):

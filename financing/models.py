@@ -1,7 +1,10 @@
 """Financing: programs (a bank's line to a core enterprise's chain), their participants and
 limits, financing requests with their collateral, approvals, repayments and history."""
 
+from decimal import Decimal
+
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -31,6 +34,30 @@ def money_field(verbose_name, **kwargs) -> models.DecimalField:
     return models.DecimalField(verbose_name, max_digits=18, decimal_places=2, **kwargs)
 
 
+# A program's terms have bounds, the same on every surface (the service, the portal's form, the
+# API's serializer, the model's validators): one bank's absurd setting must not break a job that
+# runs for every bank, nor price a financing that pays out nothing (issue 12). The service
+# (financing.services.programs.program_create) checks them; they live here, beside the fields,
+# because the model's validators need them and the model cannot import the services.
+#
+# A receivable is financed for one year at most (market practice for receivables finance; the
+# certificates issue says the same), so no tenor beyond 365 days.
+MAX_TENOR_DAYS = 365
+# A queue SLA beyond 30 days is no SLA; 720 hours keeps every `timedelta(hours=...)` finite.
+MAX_SLA_HOURS = 720
+# Reminders at most as far ahead as the longest tenor.
+MAX_REMINDER_DAYS = 365
+# Yearly rates (discount and late interest) are fractions from 0 (an interest-free programme a
+# core enterprise subsidises; the CHECK constraint has always allowed it) to below 0.36: 36% a
+# year is the absolute ceiling above which Chinese courts have never enforced lending interest
+# (the 2015 private-lending provisions). Today's judicial cap, four times the one-year LPR (about
+# 0.15), moves with the LPR each month, so it is the bank's compliance to keep, not a constant.
+# With both bounds, the longest tenor's discount (0.36 x 365/360 = 0.365) leaves net proceeds.
+MAX_RATE = Decimal("0.36")
+# The advance rate: above 0, at most the whole invoice.
+MAX_ADVANCE_RATE = Decimal(1)
+
+
 class ProgramQuerySet(TenantQuerySet):
     def visible_to(self, organization):
         if organization is None:
@@ -51,19 +78,45 @@ class Program(TenantModel):
     currency = models.CharField(_("currency"), max_length=3, default="CNY")
     credit_limit = money_field(_("credit limit"))
     utilized = money_field(_("utilized"), default=0)
-    advance_rate = models.DecimalField(_("advance rate"), max_digits=5, decimal_places=4)
-    annual_rate = models.DecimalField(_("annual rate"), max_digits=7, decimal_places=6)
+    advance_rate = models.DecimalField(
+        _("advance rate"),
+        max_digits=5,
+        decimal_places=4,
+        validators=[MinValueValidator(Decimal("0.0001")), MaxValueValidator(MAX_ADVANCE_RATE)],
+    )
+    annual_rate = models.DecimalField(
+        _("annual rate"),
+        max_digits=7,
+        decimal_places=6,
+        validators=[MinValueValidator(0), MaxValueValidator(MAX_RATE - Decimal("0.000001"))],
+    )
     late_rate = models.DecimalField(
-        _("late interest rate"), max_digits=7, decimal_places=6, null=True, blank=True
+        _("late interest rate"),
+        max_digits=7,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(MAX_RATE - Decimal("0.000001"))],
     )
     day_count = models.CharField(
         _("day count"), max_length=8, choices=DayCount.choices, default=DayCount.ACT_360
     )
-    max_tenor_days = models.PositiveIntegerField(_("maximum tenor (days)"))
+    max_tenor_days = models.PositiveIntegerField(
+        _("maximum tenor (days)"),
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_TENOR_DAYS)],
+    )
     dual_approval_threshold = money_field(_("dual approval above"))
     products = models.JSONField(_("products"), default=list)
-    sla_hours = models.PositiveIntegerField(_("queue SLA (hours)"), default=24)
-    reminder_days = models.PositiveIntegerField(_("remind days before due"), default=5)
+    sla_hours = models.PositiveIntegerField(
+        _("queue SLA (hours)"),
+        default=24,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_SLA_HOURS)],
+    )
+    reminder_days = models.PositiveIntegerField(
+        _("remind days before due"),
+        default=5,
+        validators=[MaxValueValidator(MAX_REMINDER_DAYS)],
+    )
     status = models.CharField(
         _("status"), max_length=16, choices=ProgramStatus.choices, default=ProgramStatus.ACTIVE
     )

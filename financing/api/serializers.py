@@ -1,10 +1,17 @@
 """Serializers of the financing API: programs, participants, financing requests and their
 actions, the approval queue (input and output apart)."""
 
+from decimal import Decimal
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from financing.models import (
+    MAX_ADVANCE_RATE,
+    MAX_RATE,
+    MAX_REMINDER_DAYS,
+    MAX_SLA_HOURS,
+    MAX_TENOR_DAYS,
     Approval,
     DayCount,
     FinancingRequest,
@@ -23,7 +30,13 @@ from scf_platform.models import Organization
 from suppliers.models import LinkRole
 
 # Rates as the model stores them; DRF refuses more places than these with a 400.
-RATE_FIELD = {"max_digits": 7, "decimal_places": 6}
+# Yearly rates: the bounds of financing.models (the same for the portal and the service).
+RATE_FIELD = {
+    "max_digits": 7,
+    "decimal_places": 6,
+    "min_value": Decimal(0),
+    "max_value": MAX_RATE - Decimal("0.000001"),
+}
 
 
 class ProgramSerializer(serializers.ModelSerializer):
@@ -66,7 +79,11 @@ class ProgramCreateSerializer(serializers.Serializer):
     currency = serializers.CharField(min_length=3, max_length=3, help_text="ISO 4217, e.g. CNY.")
     credit_limit = MoneyField()
     advance_rate = serializers.DecimalField(
-        max_digits=5, decimal_places=4, help_text='"0.90" lends 90% of the invoices.'
+        max_digits=5,
+        decimal_places=4,
+        min_value=Decimal("0.0001"),
+        max_value=MAX_ADVANCE_RATE,
+        help_text='"0.90" lends 90% of the invoices.',
     )
     annual_rate = serializers.DecimalField(**RATE_FIELD, help_text='"0.0435" is 4.35% a year.')
     late_rate = serializers.DecimalField(
@@ -76,7 +93,7 @@ class ProgramCreateSerializer(serializers.Serializer):
         help_text="A yearly rate on overdue principal; the annual rate when left out.",
     )
     day_count = serializers.ChoiceField(choices=DayCount.choices, default=DayCount.ACT_360)
-    max_tenor_days = serializers.IntegerField(min_value=1, max_value=3650)
+    max_tenor_days = serializers.IntegerField(min_value=1, max_value=MAX_TENOR_DAYS)
     dual_approval_threshold = MoneyField(
         allow_zero=True, help_text="Amounts above it need two different bank checkers."
     )
@@ -84,8 +101,10 @@ class ProgramCreateSerializer(serializers.Serializer):
     products = serializers.ListField(
         child=serializers.ChoiceField(choices=product_choices()), allow_empty=False
     )
-    sla_hours = serializers.IntegerField(min_value=1, max_value=10000, required=False)
-    reminder_days = serializers.IntegerField(min_value=0, max_value=365, required=False)
+    sla_hours = serializers.IntegerField(min_value=1, max_value=MAX_SLA_HOURS, required=False)
+    reminder_days = serializers.IntegerField(
+        min_value=0, max_value=MAX_REMINDER_DAYS, required=False
+    )
 
 
 class ParticipantSerializer(serializers.ModelSerializer):

@@ -73,6 +73,9 @@ def financing_request_disburse(
             errors.append(_("The value date must be before the maturity date."))
         if errors:
             raise ValidationError({"value_date": errors})
+        if quote.net_proceeds <= 0:
+            # Screening refuses such a quote; this stands behind it (a program changed since).
+            raise IllegalTransition(_("The net proceeds are not above zero: nothing to disburse."))
         if quote.advance_amount != request.reserved_amount:
             # The advance never depends on the date; a difference would mean a broken invariant.
             raise DomainError(_("The advance differs from the reserved amount."), code="mismatch")

@@ -1,6 +1,8 @@
 """Daily and periodic runs of the request lifecycle (beat): overdue marking and late interest,
 due-date reminders, escalation past the SLA, screening queued again when its task was lost."""
 
+import logging
+from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 
 from django.db import transaction
@@ -20,6 +22,21 @@ from scf_platform.business_events import business_transaction
 from scf_platform.clock import business_today
 from scf_platform.models import Role
 
+logger = logging.getLogger(__name__)
+
+
+def _one_by_one(what: str, items: Iterable, work: Callable[..., bool], key: Callable) -> int:
+    """Run `work` on each item in turn; one that fails (a bad program setting, a row another
+    tenant broke) is logged with its id and skipped, never stopping the others. Each `work` has
+    its own transaction, so a failure rolls back that item only. Returns how many did work."""
+    done = 0
+    for item in items:
+        try:
+            done += bool(work(item))
+        except Exception:
+            logger.exception("%s: request %s failed; skipped", what, key(item))
+    return done
+
 
 def requests_mark_overdue(*, today: date | None = None) -> int:
     """Disbursed requests past maturity become overdue; late interest accrues on every overdue
@@ -30,16 +47,22 @@ def requests_mark_overdue(*, today: date | None = None) -> int:
         .order_by("pk")
         .values_list("pk", flat=True)
     )
-    moved = sum(_mark_overdue(request_id) for request_id in due_ids)
+    moved = _one_by_one("mark overdue", due_ids, _mark_overdue, key=lambda pk: pk)
     overdue_ids = list(
         FinancingRequest.objects.filter(status=S.OVERDUE)
         .order_by("pk")
         .values_list("pk", flat=True)
     )
-    for request_id in overdue_ids:
-        with business_transaction():
-            _accrue_late_interest(_locked(request_id), today)
+    _one_by_one(
+        "accrue late interest", overdue_ids, lambda pk: _accrue(pk, today), key=lambda pk: pk
+    )
     return moved
+
+
+def _accrue(request_id: int, today: date) -> bool:
+    with business_transaction():
+        _accrue_late_interest(_locked(request_id), today)
+    return True
 
 
 def _mark_overdue(request_id: int) -> bool:
@@ -70,11 +93,13 @@ def requests_remind_due(*, today: date | None = None) -> int:
     candidates = FinancingRequest.objects.filter(
         status=S.DISBURSED, reminded_at__isnull=True, maturity_date__gte=today
     ).select_related("program")
-    return sum(
-        _remind(request)
-        for request in candidates
-        if request.maturity_date - timedelta(days=request.program.reminder_days) <= today
-    )
+
+    def remind_if_due(request: FinancingRequest) -> bool:
+        if request.maturity_date - timedelta(days=request.program.reminder_days) <= today:
+            return _remind(request)
+        return False
+
+    return _one_by_one("remind due", candidates, remind_if_due, key=lambda r: r.pk)
 
 
 def _remind(request: FinancingRequest) -> bool:
@@ -105,11 +130,14 @@ def requests_escalate_waiting(*, now=None) -> int:
     waiting = FinancingRequest.objects.filter(
         status=S.IN_REVIEW, escalated_at__isnull=True
     ).select_related("program", "bank")
-    return sum(
-        _escalate(request, now)
-        for request in waiting
-        if request.queued_at + timedelta(hours=request.program.sla_hours) <= now
-    )
+
+    def escalate_if_late(request: FinancingRequest) -> bool:
+        # timedelta raises OverflowError on an absurd sla_hours: that request alone is skipped.
+        if request.queued_at + timedelta(hours=request.program.sla_hours) <= now:
+            return _escalate(request, now)
+        return False
+
+    return _one_by_one("escalate waiting", waiting, escalate_if_late, key=lambda r: r.pk)
 
 
 def _escalate(request: FinancingRequest, now) -> bool:
@@ -145,6 +173,9 @@ def requests_requeue_stale(*, older_than: timedelta = REQUEUE_SUBMITTED_AFTER, n
         .order_by("pk")
         .values_list("pk", "applicant_id")
     )
-    for request_id, applicant_id in stale:
-        _queue_screening(request_id, applicant_id=applicant_id)
-    return len(stale)
+
+    def requeue(item: tuple[int, int]) -> bool:
+        _queue_screening(item[0], applicant_id=item[1])
+        return True
+
+    return _one_by_one("requeue stale", stale, requeue, key=lambda item: item[0])

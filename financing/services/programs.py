@@ -6,7 +6,16 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.utils.translation import gettext as _
 
-from financing.models import DayCount, Program, ProgramParticipant
+from financing.models import (
+    MAX_ADVANCE_RATE,
+    MAX_RATE,
+    MAX_REMINDER_DAYS,
+    MAX_SLA_HOURS,
+    MAX_TENOR_DAYS,
+    DayCount,
+    Program,
+    ProgramParticipant,
+)
 from financing.products.registry import product_codes
 from scf_platform.business_events import business_event_record, business_transaction
 from scf_platform.models import Organization, OrganizationKind
@@ -42,14 +51,24 @@ def program_create(
         errors["currency"] = [_("Unsupported currency %(c)s.") % {"c": currency}]
     if credit_limit <= 0:
         errors["credit_limit"] = [_("The credit limit must be positive.")]
-    if not Decimal(0) < advance_rate <= Decimal(1):
+    # The bounds (financing.models, beside the fields): the same on every surface.
+    if not Decimal(0) < advance_rate <= MAX_ADVANCE_RATE:
         errors["advance_rate"] = [_("The advance rate is a fraction above 0 and at most 1.")]
-    if not Decimal(0) <= annual_rate < Decimal(1):
-        errors["annual_rate"] = [_("The annual rate is a fraction from 0 to below 1.")]
-    if late_rate is not None and not Decimal(0) <= late_rate < Decimal(1):
-        errors["late_rate"] = [_("The late rate is a fraction from 0 to below 1.")]
-    if max_tenor_days < 1:
-        errors["max_tenor_days"] = [_("The maximum tenor is at least one day.")]
+    rate_error = _("A yearly rate is a fraction from 0 to below %(m)s.") % {"m": MAX_RATE}
+    if not Decimal(0) <= annual_rate < MAX_RATE:
+        errors["annual_rate"] = [rate_error]
+    if late_rate is not None and not Decimal(0) <= late_rate < MAX_RATE:
+        errors["late_rate"] = [rate_error]
+    if not 1 <= max_tenor_days <= MAX_TENOR_DAYS:
+        errors["max_tenor_days"] = [
+            _("The maximum tenor is from 1 to %(m)s days.") % {"m": MAX_TENOR_DAYS}
+        ]
+    if not 1 <= sla_hours <= MAX_SLA_HOURS:
+        errors["sla_hours"] = [_("The queue SLA is from 1 to %(m)s hours.") % {"m": MAX_SLA_HOURS}]
+    if not 0 <= reminder_days <= MAX_REMINDER_DAYS:
+        errors["reminder_days"] = [
+            _("Reminders are from 0 to %(m)s days before due.") % {"m": MAX_REMINDER_DAYS}
+        ]
     if dual_approval_threshold < 0:
         errors["dual_approval_threshold"] = [_("The threshold cannot be negative.")]
     # Only the products that exist (the registry): a program offering one not built yet would

@@ -72,6 +72,13 @@ def _screening_checks(
     product_checks, quote = _product(request).screening_checks(
         request=request, collateral=collateral, today=today
     )
+    # Whatever the product: a quote that pays nothing (or less) is no financing (issue 12).
+    check(
+        product_checks,
+        "net_proceeds_positive",
+        quote is not None and quote.net_proceeds > 0,
+        _("The net proceeds are above zero."),
+    )
     return checks + product_checks, quote
 
 
