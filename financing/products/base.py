@@ -1,5 +1,6 @@
 """What a financing product tells the request lifecycle, and the errors it may raise."""
 
+from abc import ABC, abstractmethod
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -21,19 +22,21 @@ def check(checks: list[dict], code: str, passed: bool, message: str) -> None:
     checks.append({"code": code, "passed": bool(passed), "message": str(message)})
 
 
-class FinancingProduct:
+class FinancingProduct(ABC):
     """One product. The lifecycle (financing.services) calls these, in this order over a
     request's life, and names no collateral itself; a product names no status of the request.
 
     Collateral is what the applicant names in its request (for receivables, `invoices`); it is
     passed through as keyword arguments, validated by the product, and kept in the product's
-    own hold table."""
+    own hold table. The abstract methods are what every product must say: a product that leaves
+    one out cannot be instantiated, so it cannot be registered."""
 
     code: str
     # The documents its requests issue (financing.documents.DocumentKind values).
     documents: tuple[str, ...] = ()
 
     # Drafting ---------------------------------------------------------------------------------
+    @abstractmethod
     def draft_errors(
         self,
         *,
@@ -44,53 +47,55 @@ class FinancingProduct:
         **collateral,
     ) -> dict[str, list[str]]:
         """What is wrong with the collateral named, as field errors (all of them)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def collateral_attach(self, *, request: "FinancingRequest", **collateral) -> None:
         """Write the draft's collateral, not yet held (submit holds it); AlreadyFinanced when
         another active request holds it now."""
-        raise NotImplementedError
 
     # Submit, release ---------------------------------------------------------------------------
+    @abstractmethod
     def collateral_hold(self, *, request: "FinancingRequest", at) -> None:
         """Hold the request's collateral (the database decides races: AlreadyFinanced)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def collateral_release(self, *, request: "FinancingRequest") -> None:
         """Free what the request holds, with its business event."""
-        raise NotImplementedError
 
+    @abstractmethod
     def collateral_payload(self, request: "FinancingRequest", collateral=None) -> dict:
         """The collateral as the request's business events name it; `collateral` when the
         caller has it already read (screening's `screening_read`)."""
-        raise NotImplementedError
 
     # Screening and the quote -----------------------------------------------------------------
+    @abstractmethod
     def screening_read(self, requests: list["FinancingRequest"]) -> dict:
         """The collateral of many requests at once, by request pk, for screening_checks."""
-        raise NotImplementedError
 
+    @abstractmethod
     def screening_checks(
         self, *, request: "FinancingRequest", collateral, today: date
     ) -> tuple[list[dict], "Quote"]:
         """The product's checks of a request and the quote of today. Reads nothing."""
-        raise NotImplementedError
 
+    @abstractmethod
     def quote(self, request: "FinancingRequest", *, value_date: date) -> "Quote | None":
         """The quote as of `value_date`, before disbursement (None: nothing to price yet)."""
-        raise NotImplementedError
 
     # Money -------------------------------------------------------------------------------------
+    @abstractmethod
     def payee(self, request: "FinancingRequest") -> "Organization":
         """Who is paid the proceeds."""
-        raise NotImplementedError
 
+    @abstractmethod
     def repayer(self, request: "FinancingRequest") -> "Organization":
         """Who repays."""
-        raise NotImplementedError
 
+    @abstractmethod
     def on_disbursed(self, *, request: "FinancingRequest", actor, organization) -> None:
-        """What disbursement does to the collateral, in its transaction."""
+        """What disbursement does to the collateral, in its transaction (receivables: the invoices
+        become financed)."""
 
+    @abstractmethod
     def on_settled(self, *, request: "FinancingRequest", actor, organization) -> None:
         """What settlement does to the collateral, in its transaction (before its release)."""

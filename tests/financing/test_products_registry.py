@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from financing.models import Program
+from financing.products.base import FinancingProduct
 from financing.products.registry import product_codes, product_for
 from financing.services.programs import program_create
 from tests.financing.factories import make_chain
@@ -111,3 +112,16 @@ def test_the_portal_form_offers_only_registered_products():
     response = client.post("/portal/programs/new/", {**form, "confirmed": "1"})
     assert "inventory_pledge is not one of the available choices" in response.content.decode()
     assert not Program.objects.filter(name="Spring Line").exists()
+
+
+def test_a_product_that_leaves_out_part_of_the_interface_cannot_be_made():
+    """The interface is abstract: a product must say everything the lifecycle asks of it, so an
+    incomplete one fails when it is made, before it can be registered."""
+    class Incomplete(FinancingProduct):
+        code = "incomplete"
+
+        def quote(self, request, *, value_date):
+            return None
+
+    with pytest.raises(TypeError, match="abstract"):
+        Incomplete()
