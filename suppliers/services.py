@@ -106,8 +106,10 @@ def _business_event(
     )
 
 
-def _event(invoice: Invoice, *, actor, actor_organization, from_status, to_status, reason=""):
-    InvoiceEvent.objects.create(
+def _event_row(
+    invoice: Invoice, *, actor, actor_organization, from_status, to_status, reason="", details=None
+) -> InvoiceEvent:
+    return InvoiceEvent(
         invoice=invoice,
         seller_id=invoice.seller_id,
         buyer_id=invoice.buyer_id,
@@ -116,7 +118,19 @@ def _event(invoice: Invoice, *, actor, actor_organization, from_status, to_statu
         from_status=from_status,
         to_status=to_status,
         reason=reason,
+        details=details or {},
     )
+
+
+def _event(invoice: Invoice, *, actor, actor_organization, from_status, to_status, reason=""):
+    _event_row(
+        invoice,
+        actor=actor,
+        actor_organization=actor_organization,
+        from_status=from_status,
+        to_status=to_status,
+        reason=reason,
+    ).save()
     event = _business_event(invoice, from_status=from_status, to_status=to_status, reason=reason)
     business_event_record(
         kind=event.kind, subject=event.subject, parties=event.parties, payload=event.payload
@@ -449,10 +463,8 @@ def _invoices_move(
         for invoice in invoices:
             invoice.status = to_status
         InvoiceEvent.objects.bulk_create(
-            InvoiceEvent(
-                invoice=invoice,
-                seller_id=invoice.seller_id,
-                buyer_id=invoice.buyer_id,
+            _event_row(
+                invoice,
                 actor=actor,
                 actor_organization=actor_organization,
                 from_status=from_status,

@@ -117,6 +117,7 @@ def test_the_portal_form_offers_only_registered_products():
 def test_a_product_that_leaves_out_part_of_the_interface_cannot_be_made():
     """The interface is abstract: a product must say everything the lifecycle asks of it, so an
     incomplete one fails when it is made, before it can be registered."""
+
     class Incomplete(FinancingProduct):
         code = "incomplete"
 
